@@ -1,0 +1,79 @@
+"""Exceptions that decmdp raises on purpose.
+
+Every message is meant for a person: it names the field, the indices (by name
+where names exist) and what was expected.  The CLI prints them as ``error:``
+lines and exits with status 2 (bad input) or 3 (a solver limit was hit).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+
+class ProblemError(ValueError):
+    """A problem file or model is invalid.
+
+    Parameters
+    ----------
+    errors : iterable of str
+        One message per violation, e.g.
+        ``"transition2[x1=a, x2=hi, u1=go, u2=act]: sums to 0.97, expected 1"``.
+    omitted : int, optional
+        How many further violations were found but not listed.
+
+    Attributes
+    ----------
+    errors : list of str
+        The messages, in the order they were found.
+    omitted : int
+        Count of violations beyond ``errors``.
+    """
+
+    def __init__(self, errors: Iterable[str] | str, omitted: int = 0):
+        if isinstance(errors, str):
+            errors = [errors]
+        self.errors = list(errors)
+        self.omitted = int(omitted)
+        lines = list(self.errors)
+        if self.omitted:
+            lines.append(f"... and {self.omitted} more error(s)")
+        super().__init__("\n".join(lines))
+
+
+class PolicyError(ValueError):
+    """A policy (graph or file) is invalid or does not fit the model.
+
+    Attributes
+    ----------
+    errors : list of str
+        One message per violation.
+    """
+
+    def __init__(self, errors: Iterable[str] | str):
+        if isinstance(errors, str):
+            errors = [errors]
+        self.errors = list(errors)
+        super().__init__("\n".join(self.errors))
+
+
+class VectorLimitError(RuntimeError):
+    """A solve would keep more alpha vectors than the caller allowed.
+
+    Attributes
+    ----------
+    stage : int
+        The decision stage (0-based) where the limit was exceeded.
+    count : int
+        The number of vectors that stage needed (at least).
+    limit : int
+        The limit that was set.
+    """
+
+    def __init__(self, stage: int, count: int, limit: int):
+        self.stage = int(stage)
+        self.count = int(count)
+        self.limit = int(limit)
+        super().__init__(
+            f"stage {self.stage} needs at least {self.count} vectors, more than "
+            f"the limit of {self.limit} (raise it with --max-vectors / max_vectors)"
+        )
