@@ -1,0 +1,37 @@
+"""decmdp: exact solver for two-player decentralized MDPs with nested information.
+
+Player 1 sees its own state ``x1``; player 2 sees ``x1`` and its own ``x2`` and
+cannot influence ``x1``.  A coordinator who knows the ``x1`` history picks
+player 1's action and a prescription ``x2 -> u2``; its problem is a POMDP over
+``x2`` that :func:`solve` answers exactly by alpha-vector value iteration.
+
+Quick start::
+
+    import decmdp
+    model = decmdp.load("problems/tiny-by-hand.json")
+    solution = decmdp.solve(model)
+    print(solution.value)
+"""
+
+from decmdp.errors import PolicyError, ProblemError, VectorLimitError
+from decmdp.fileio import DENSE, SPARSE, dumps, load, loads, save
+from decmdp.model import Sense, TwoPlayerMDP
+from decmdp.tolerances import DEFAULT_TOLERANCES, Tolerances
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "DENSE",
+    "DEFAULT_TOLERANCES",
+    "PolicyError",
+    "ProblemError",
+    "SPARSE",
+    "Sense",
+    "Tolerances",
+    "TwoPlayerMDP",
+    "VectorLimitError",
+    "dumps",
+    "load",
+    "loads",
+    "save",
+]

@@ -1,0 +1,370 @@
+"""Reading and writing problem files: ``decmdp/1`` (dense) and ``decmdp/1-sparse``.
+
+Both forms load into the same :class:`~decmdp.model.TwoPlayerMDP`; see
+``docs/format.md`` for the contract.  Every defect of a file, from a missing
+file to a negative probability, raises :class:`~decmdp.errors.ProblemError`
+whose messages name the field and the indices; nothing else escapes.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import math
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from decmdp.errors import ProblemError
+from decmdp.model import Sense, TwoPlayerMDP, sense_field
+from decmdp.validation import Axes, ErrorList, check_names
+
+DENSE = "decmdp/1"
+SPARSE = "decmdp/1-sparse"
+WILDCARD = "*"
+
+_TOP_KEYS = ("format", "name", "description", "horizon", "discount", "player1", "player2",
+             "initial", "transition1", "transition2", "transition", "cost", "reward",
+             "terminal_cost", "terminal_reward")
+_PLAYER_KEYS = ("states", "actions")
+
+
+# --------------------------------------------------------------------- reading
+def load(path: str | os.PathLike) -> TwoPlayerMDP:
+    """Read a problem file (dense or sparse ``decmdp/1``).
+
+    Parameters
+    ----------
+    path : str or path-like
+        The JSON file.
+
+    Returns
+    -------
+    TwoPlayerMDP
+
+    Raises
+    ------
+    ProblemError
+        The file is missing, unreadable, not UTF-8, not JSON, or not a valid
+        problem; the messages say which and where.
+    """
+    path = Path(path)
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except FileNotFoundError:
+        raise ProblemError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise ProblemError(f"{path}: is a directory, expected a problem file") from None
+    except UnicodeDecodeError as exc:
+        raise ProblemError(f"{path}: not UTF-8 text (byte {exc.start})") from None
+    except OSError as exc:
+        raise ProblemError(f"{path}: cannot read ({exc.strerror})") from None
+    return loads(text, default_name=path.stem, source=str(path))
+
+
+def loads(text: str, default_name: str = "unnamed", source: str = "<string>") -> TwoPlayerMDP:
+    """Parse a problem from JSON text; see :func:`load`."""
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ProblemError(f"{source}: not valid JSON: {exc.msg} "
+                           f"(line {exc.lineno}, column {exc.colno})") from None
+    except RecursionError:
+        raise ProblemError(f"{source}: not valid JSON: nested too deeply") from None
+    return from_document(document, default_name=default_name)
+
+
+def from_document(document, default_name: str = "unnamed") -> TwoPlayerMDP:
+    """Build a model from an already-parsed JSON document (dict)."""
+    errors = ErrorList()
+    if not isinstance(document, dict):
+        raise ProblemError(f"file: top level is {_kind(document)}, expected a JSON object")
+    _check_keys("", document, _TOP_KEYS, errors)
+    form = document.get("format")
+    if form not in (DENSE, SPARSE):
+        errors.add(f"format: is {form!r}, expected {DENSE!r} or {SPARSE!r}")
+    for key in ("horizon", "player1", "player2", "initial"):
+        if key not in document:
+            errors.add(f"{key}: missing")
+    if "cost" not in document and "reward" not in document:
+        errors.add("cost/reward: missing; give exactly one of them")
+    if "cost" in document and "reward" in document:
+        errors.add("cost/reward: both given; give exactly one of them")
+    for key in ("name", "description"):
+        if key in document and not isinstance(document[key], str):
+            errors.add(f"{key}: is {_kind(document[key])}, expected a string")
+    names = {}
+    for player in ("player1", "player2"):
+        block = document.get(player)
+        if block is None:
+            continue
+        if not isinstance(block, dict):
+            errors.add(f"{player}: is {_kind(block)}, expected an object with states and actions")
+            continue
+        _check_keys(f"{player}.", block, _PLAYER_KEYS, errors)
+        for key in _PLAYER_KEYS:
+            field = f"{player}.{key}"
+            if key not in block:
+                errors.add(f"{field}: missing")
+            elif check_names(field, block[key], errors):
+                names[field] = tuple(block[key])
+    errors.raise_if_any()
+
+    X1, U1 = names["player1.states"], names["player1.actions"]
+    X2, U2 = names["player2.states"], names["player2.actions"]
+    sense = Sense.MINIMIZE if "cost" in document else Sense.MAXIMIZE
+    layouts = {
+        "initial": [("x1", X1), ("x2", X2)],
+        "transition1": [("x1", X1), ("u1", U1), ("x1'", X1)],
+        "transition2": [("x1", X1), ("x2", X2), ("u1", U1), ("u2", U2), ("x2'", X2)],
+        "transition": [("x1", X1), ("x2", X2), ("u1", U1), ("u2", U2), ("x1'", X1), ("x2'", X2)],
+        sense_field(sense, False): [("x1", X1), ("x2", X2), ("u1", U1), ("u2", U2)],
+        sense_field(sense, True): [("x1", X1), ("x2", X2)],
+    }
+    reader = _read_sparse if form == SPARSE else _read_dense
+    horizon = document["horizon"]
+    stages = horizon if isinstance(horizon, int) and not isinstance(horizon, bool) and horizon > 0 else 1
+    arrays = {}
+    for field, layout in layouts.items():
+        if field in document:
+            array = reader(document[field], field, layout, errors, stages)
+            if array is not None:
+                arrays[field] = array
+    errors.raise_if_any()
+
+    return TwoPlayerMDP.from_arrays(
+        arrays["initial"],
+        horizon=document["horizon"],
+        transition1=arrays.get("transition1"),
+        transition2=arrays.get("transition2"),
+        transition=arrays.get("transition"),
+        cost=arrays.get("cost"),
+        reward=arrays.get("reward"),
+        terminal_cost=arrays.get("terminal_cost"),
+        terminal_reward=arrays.get("terminal_reward"),
+        discount=document.get("discount", 1.0),
+        player1_states=X1, player1_actions=U1, player2_states=X2, player2_actions=U2,
+        name=document.get("name", default_name),
+        description=document.get("description", ""),
+    )
+
+
+def _check_keys(prefix: str, block: dict, known, errors: ErrorList) -> None:
+    for key in block:
+        if key not in known:
+            close = difflib.get_close_matches(str(key), known, n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else f"; expected one of {', '.join(known)}"
+            errors.add(f"{prefix}{key}: unknown key{hint}")
+
+
+def _kind(value) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return f"the boolean {str(value).lower()}"
+    if isinstance(value, str):
+        return f"the string {value!r}"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "an object"
+    return repr(value)
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _finite_number(value) -> bool:
+    if not _is_number(value):
+        return False
+    try:
+        return math.isfinite(float(value))
+    except OverflowError:
+        return False
+
+
+def _time_varying(value, depth: int) -> bool:
+    """Whether a cost is nested one level deeper than ``depth`` (per-stage)."""
+    probe = value
+    for _ in range(depth):
+        if not isinstance(probe, list) or not probe:
+            return False
+        probe = probe[0]
+    return isinstance(probe, list)
+
+
+def _stage_axes(n_stages: int):
+    return ("t", tuple(str(t) for t in range(n_stages)))
+
+
+def _read_dense(value, field: str, layout, errors: ErrorList, stages: int):
+    if field in ("cost", "reward") and _time_varying(value, 4):
+        layout = [_stage_axes(len(value))] + layout
+    axes = Axes(field, layout)
+    out = np.zeros(axes.shape)
+    before = len(errors.messages) + errors.omitted
+
+    def walk(node, index):
+        depth = len(index)
+        if depth == len(axes.axes):
+            if _finite_number(node) or (isinstance(node, float)):
+                out[index] = float(node)
+            else:
+                errors.add(f"{axes.label(index)}: is {_kind(node)}, expected a number")
+            return
+        label, names = axes.axes[depth]
+        if not isinstance(node, list):
+            errors.add(f"{axes.label(index)}: is {_kind(node)}, expected a list of "
+                       f"{len(names)} (one per {label})")
+            return
+        if len(node) != len(names):
+            errors.add(f"{axes.label(index)}: has {len(node)} entries, expected {len(names)} "
+                       f"(one per {label})")
+            return
+        for i, child in enumerate(node):
+            walk(child, index + (i,))
+
+    try:
+        walk(value, ())
+    except RecursionError:
+        errors.add(f"{field}: nested too deeply")
+    return out if len(errors.messages) + errors.omitted == before else None
+
+
+def _read_sparse(value, field: str, layout, errors: ErrorList, stages: int):
+    """Entries ``[key, ..., key, value]``; keys are names or ``*``; later ones win.
+
+    A cost or reward whose entries carry one key more than ``[x1, x2, u1, u2]``
+    is time-varying: the extra first key is the stage ``t`` in ``0..stages-1``.
+    """
+    if not isinstance(value, list):
+        errors.add(f"{field}: is {_kind(value)}, expected a list of entries [key, ..., value]")
+        return None
+    if field in ("cost", "reward") and any(isinstance(e, list) and len(e) == len(layout) + 2
+                                           for e in value):
+        layout = [_stage_axes(stages)] + layout
+    axes = Axes(field, layout)
+    out = np.zeros(axes.shape)
+    before = len(errors.messages) + errors.omitted
+    for k, entry in enumerate(value):
+        where = f"{field} entry {k}"
+        if not isinstance(entry, list) or len(entry) != len(layout) + 1:
+            keys = ", ".join(lab for lab, _ in layout)
+            errors.add(f"{where}: is {_kind(entry) if not isinstance(entry, list) else f'a list of {len(entry)}'}"
+                       f", expected [{keys}, value]")
+            continue
+        *keys, number = entry
+        if not _finite_number(number):
+            errors.add(f"{where}: value is {_kind(number)}, expected a finite number")
+            continue
+        selector = []
+        for key, (label, names) in zip(keys, layout):
+            if key == WILDCARD:
+                selector.append(slice(None))
+            elif label == "t" and _is_number(key) and not isinstance(key, float) and 0 <= key < len(names):
+                selector.append(int(key))
+            elif isinstance(key, str) and key in names:
+                selector.append(names.index(key))
+            else:
+                choices = ", ".join(names) if label != "t" else f"0..{len(names) - 1}"
+                errors.add(f"{where}: {label} is {_kind(key)}, expected one of {choices} or '*'")
+                break
+        else:
+            out[tuple(selector)] = float(number)
+    return out if len(errors.messages) + errors.omitted == before else None
+
+
+# --------------------------------------------------------------------- writing
+def to_document(model: TwoPlayerMDP, form: str = DENSE) -> dict:
+    """The JSON document (a dict) of a model in the dense or sparse form."""
+    if form not in (DENSE, SPARSE):
+        raise ValueError(f"form: is {form!r}, expected {DENSE!r} or {SPARSE!r}")
+    encode = _sparse_entries if form == SPARSE else (lambda a, _layout: a.tolist())
+    X1, X2 = model.player1_states, model.player2_states
+    U1, U2 = model.player1_actions, model.player2_actions
+    doc = {
+        "format": form,
+        "name": model.name,
+        "description": model.description,
+        "horizon": model.horizon,
+        "discount": model.discount,
+        "player1": {"states": list(X1), "actions": list(U1)},
+        "player2": {"states": list(X2), "actions": list(U2)},
+        "initial": encode(model.initial, [X1, X2]),
+    }
+    if model.is_factored:
+        doc["transition1"] = encode(model.transition1, [X1, U1, X1])
+        doc["transition2"] = encode(model.transition2, [X1, X2, U1, U2, X2])
+    else:
+        doc["transition"] = encode(model.transition, [X1, X2, U1, U2, X1, X2])
+    cost_layout = [X1, X2, U1, U2]
+    if model.is_time_varying:
+        cost_layout = [list(range(model.cost.shape[0]))] + cost_layout
+    doc[sense_field(model.sense, False)] = encode(model.user_cost(), cost_layout)
+    if model.has_terminal:
+        doc[sense_field(model.sense, True)] = encode(model.user_terminal(), [X1, X2])
+    return doc
+
+
+def _sparse_entries(array: np.ndarray, layout) -> list:
+    return [[layout[d][i] for d, i in enumerate(index)] + [float(array[tuple(index)])]
+            for index in np.argwhere(array != 0)]
+
+
+def dumps(model: TwoPlayerMDP, form: str = DENSE) -> str:
+    """The problem file text; innermost rows (or sparse entries) on one line each."""
+    return _format_json(to_document(model, form)) + "\n"
+
+
+def save(model: TwoPlayerMDP, path: str | os.PathLike, form: str = DENSE, force: bool = False) -> None:
+    """Write a problem file atomically.
+
+    Parameters
+    ----------
+    model : TwoPlayerMDP
+    path : str or path-like
+    form : {"decmdp/1", "decmdp/1-sparse"}
+    force : bool
+        Overwrite an existing file; without it an existing file raises
+        :class:`FileExistsError`.
+    """
+    write_text_atomic(path, dumps(model, form), force=force)
+
+
+def write_text_atomic(path: str | os.PathLike, text: str, force: bool = False) -> None:
+    """Write ``text`` to ``path`` through a temporary file and a rename.
+
+    Raises
+    ------
+    FileExistsError
+        If ``path`` exists and ``force`` is false: nothing is overwritten.
+    """
+    path = Path(path)
+    if path.exists() and not force:
+        raise FileExistsError(f"{path}: exists; not overwriting it (use --force)")
+    fd, tmp = tempfile.mkstemp(dir=path.parent if str(path.parent) else ".", prefix=f".{path.name}.")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def _format_json(value, indent: int = 0) -> str:
+    """JSON with objects indented and lists of scalars kept on one line."""
+    pad, inner = "  " * indent, "  " * (indent + 1)
+    if isinstance(value, dict):
+        if not value:
+            return "{}"
+        items = [f"{inner}{json.dumps(k)}: {_format_json(v, indent + 1)}" for k, v in value.items()]
+        return "{\n" + ",\n".join(items) + f"\n{pad}}}"
+    if isinstance(value, list) and any(isinstance(v, (list, dict)) for v in value):
+        items = [f"{inner}{_format_json(v, indent + 1)}" for v in value]
+        return "[\n" + ",\n".join(items) + f"\n{pad}]"
+    return json.dumps(value)

@@ -1,0 +1,180 @@
+"""Validation of a two-player problem, once, with messages that name indices.
+
+Every check appends to an :class:`ErrorList`; the caller raises one
+:class:`~decmdp.errors.ProblemError` carrying all of them.  Messages name the
+field and the indices by name, e.g.
+``transition2[x1=a, x2=hi, u1=go, u2=act]: sums to 0.97, expected 1``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from decmdp.errors import ProblemError
+from decmdp.tolerances import DEFAULT_TOLERANCES
+
+MAX_LISTED_ERRORS = 20
+"""At most this many messages are listed; the rest are counted."""
+
+
+class ErrorList:
+    """Collects validation messages up to a limit and counts the rest."""
+
+    def __init__(self, limit: int = MAX_LISTED_ERRORS):
+        self.limit = limit
+        self.messages: list[str] = []
+        self.omitted = 0
+
+    def add(self, message: str) -> None:
+        """Record one violation."""
+        if len(self.messages) < self.limit:
+            self.messages.append(message)
+        else:
+            self.omitted += 1
+
+    def __bool__(self) -> bool:
+        return bool(self.messages)
+
+    def raise_if_any(self) -> None:
+        """Raise :class:`ProblemError` with every recorded message, if any."""
+        if self.messages:
+            raise ProblemError(self.messages, self.omitted)
+
+
+class Axes:
+    """Names of the axes of one field, for readable index labels.
+
+    Parameters
+    ----------
+    field : str
+        Field name as in the file (``transition2``).
+    axes : sequence of (str, sequence of str)
+        For each array axis, its label (``x1``, ``u2``, ``x2'``, ``t``) and the
+        names of its entries.
+    """
+
+    def __init__(self, field: str, axes):
+        self.field = field
+        self.axes = [(label, tuple(names)) for label, names in axes]
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return tuple(len(names) for _, names in self.axes)
+
+    def label(self, index) -> str:
+        """``field[x1=a, x2=hi]`` for a (possibly partial) index tuple."""
+        parts = [f"{lab}={names[i]}" for (lab, names), i in zip(self.axes, index)]
+        return f"{self.field}[{', '.join(parts)}]" if parts else self.field
+
+    def prefix(self, n: int) -> "Axes":
+        """The axes without the last ``len - n`` ones."""
+        return Axes(self.field, self.axes[:n])
+
+
+def _fmt(x: float) -> str:
+    return f"{x:.12g}"
+
+
+def check_finite(values: np.ndarray, axes: Axes, errors: ErrorList) -> bool:
+    """Report every non-finite entry; return True when all are finite."""
+    bad = np.argwhere(~np.isfinite(values))
+    for index in bad:
+        errors.add(f"{axes.label(tuple(index))}: is {_fmt(values[tuple(index)])}, expected a finite number")
+    return len(bad) == 0
+
+
+def check_distributions(values: np.ndarray, axes: Axes, n_outcome_axes: int,
+                        errors: ErrorList, tol: float = DEFAULT_TOLERANCES.probability) -> None:
+    """Check that ``values`` holds distributions over its last axes.
+
+    Parameters
+    ----------
+    values : ndarray
+        The probabilities; the last ``n_outcome_axes`` axes are the outcome.
+    axes : Axes
+        Names for every axis of ``values``.
+    n_outcome_axes : int
+        How many trailing axes form one distribution.
+    errors : ErrorList
+        Where violations go.
+    tol : float
+        Allowed absolute deviation of a sum from 1.
+    """
+    if not check_finite(values, axes, errors):
+        return
+    for index in np.argwhere(values < 0):
+        errors.add(f"{axes.label(tuple(index))}: is {_fmt(values[tuple(index)])}, expected a probability >= 0")
+    outcome = tuple(range(values.ndim - n_outcome_axes, values.ndim))
+    sums = values.sum(axis=outcome) if outcome else values
+    condition = axes.prefix(values.ndim - n_outcome_axes)
+    sums = np.atleast_1d(sums) if condition.axes == [] else sums
+    if not condition.axes:
+        if abs(float(sums[0]) - 1.0) > tol:
+            errors.add(f"{axes.field}: sums to {_fmt(float(sums[0]))}, expected 1")
+        return
+    for index in np.argwhere(np.abs(sums - 1.0) > tol):
+        errors.add(f"{condition.label(tuple(index))}: sums to {_fmt(float(sums[tuple(index)]))}, expected 1")
+
+
+def check_one_sided_coupling(transition: np.ndarray, axes: Axes, errors: ErrorList,
+                             tol: float = DEFAULT_TOLERANCES.probability) -> None:
+    """Check that the ``x1'`` marginal of a joint transition ignores ``x2`` and ``u2``.
+
+    The reference marginal for each ``(x1, u1)`` is the one at the first
+    ``x2`` and ``u2``; every ``(x2, u2)`` whose marginal differs by more than
+    ``tol`` is reported with the largest difference and where it occurs.
+    """
+    marginal = transition.sum(axis=5)  # [x1, x2, u1, u2, x1']
+    reference = marginal[:, :1, :, :1, :]
+    gap = np.abs(marginal - reference)
+    worst = gap.max(axis=4)
+    (_, x2_names), (_, u2_names) = axes.axes[1], axes.axes[3]
+    x1p_names = axes.axes[4][1]
+    for x1, x2, u1, u2 in np.argwhere(worst > tol):
+        x1p = int(np.argmax(gap[x1, x2, u1, u2]))
+        errors.add(
+            f"{axes.label((x1, x2, u1, u2))}: P1(x1'={x1p_names[x1p]}) is "
+            f"{_fmt(marginal[x1, x2, u1, u2, x1p])} but {_fmt(reference[x1, 0, u1, 0, x1p])} at "
+            f"x2={x2_names[0]}, u2={u2_names[0]} (differs by {_fmt(worst[x1, x2, u1, u2])}); "
+            f"player 2 must not influence x1 (one-sided coupling)"
+        )
+
+
+def check_names(field: str, names, errors: ErrorList) -> bool:
+    """Names must be a non-empty list of unique, non-empty strings."""
+    if not isinstance(names, (list, tuple)) or len(names) == 0:
+        errors.add(f"{field}: expected a non-empty list of names")
+        return False
+    ok = True
+    seen: dict[str, int] = {}
+    for i, name in enumerate(names):
+        if not isinstance(name, str) or not name.strip():
+            errors.add(f"{field}[{i}]: is {name!r}, expected a non-empty string")
+            ok = False
+        elif name in seen:
+            errors.add(f"{field}[{i}]: {name!r} repeats {field}[{seen[name]}]; names must be unique")
+            ok = False
+        else:
+            seen[name] = i
+    return ok
+
+
+def check_horizon(horizon, errors: ErrorList, field: str = "horizon") -> bool:
+    """The horizon must be a positive integer (bools are not integers)."""
+    if isinstance(horizon, bool) or not isinstance(horizon, (int, np.integer)) or horizon < 1:
+        errors.add(f"{field}: is {horizon!r}, expected a positive integer")
+        return False
+    return True
+
+
+def check_discount(discount, errors: ErrorList) -> bool:
+    """The discount must be a number with 0 < discount <= 1."""
+    if isinstance(discount, bool) or not isinstance(discount, (int, float, np.floating, np.integer)):
+        errors.add(f"discount: is {discount!r}, expected a number in (0, 1]")
+        return False
+    if not math.isfinite(discount) or not 0 < discount <= 1:
+        errors.add(f"discount: is {discount!r}, expected a number in (0, 1]")
+        return False
+    return True
