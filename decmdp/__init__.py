@@ -13,14 +13,33 @@ Quick start::
     print(solution.value)
 """
 
+from decmdp.bounds import Bounds
+from decmdp.core.types import StageStats
+from decmdp.core.value_iteration import Method
 from decmdp.errors import PolicyError, ProblemError, VectorLimitError
+from decmdp.evaluation import evaluate
 from decmdp.fileio import DENSE, SPARSE, dumps, load, loads, save
 from decmdp.model import Sense, TwoPlayerMDP
+from decmdp.policy import PolicyGraph, Player1Controller, Player2Controller, load_policy
+from decmdp.simulation import SimulationResult, simulate
+from decmdp.solver import Solution, solve
 from decmdp.tolerances import DEFAULT_TOLERANCES, Tolerances
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "Bounds",
+    "Method",
+    "PolicyGraph",
+    "Player1Controller",
+    "Player2Controller",
+    "SimulationResult",
+    "Solution",
+    "StageStats",
+    "evaluate",
+    "load_policy",
+    "simulate",
+    "solve",
     "DENSE",
     "DEFAULT_TOLERANCES",
     "PolicyError",

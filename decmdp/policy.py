@@ -1,0 +1,423 @@
+"""The joint policy: a policy graph, its controllers, JSON and Graphviz files.
+
+A node is one alpha vector ``(t, x1, k)`` that is reachable from the initial
+distribution; it carries player 1's action ``u1`` and player 2's prescription
+``x2 -> u2``, and for each observed ``x1'`` an edge to one node of stage
+``t + 1`` (DESIGN.md section 4).  Both players follow the same pointers, since
+both see ``x1``; player 2 also reads its ``x2`` off the prescription::
+
+      stage 0              stage 1              stage 2
+    +----------+  x1'=a  +----------+
+    | n0  x1=a |-------->| n1  x1=a |-----> ...
+    | u1, g    |  x1'=b  +----------+
+    |          |-------->| n2  x1=b |-----> ...
+    +----------+         +----------+
+
+The JSON schema (``decmdp-policy/1``) is documented in
+``docs/policy-format.md``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+from typing import NamedTuple
+
+import networkx as nx
+import numpy as np
+
+from decmdp.errors import PolicyError
+from decmdp.model import TwoPlayerMDP
+
+POLICY_FORMAT = "decmdp-policy/1"
+
+
+class PolicyTables(NamedTuple):
+    """A policy graph as plain arrays (node order = ``PolicyGraph.nodes``).
+
+    Attributes
+    ----------
+    stage, x1, u1 : int64[N]
+    prescription : int64[N, n2]
+        ``u2`` for each ``x2``.
+    next : int64[N, n1]
+        Node index followed after observing ``x1'``; -1 where none.
+    start : int64[n1]
+        Node index for each initial ``x1``; -1 where none.
+    """
+
+    stage: np.ndarray
+    x1: np.ndarray
+    u1: np.ndarray
+    prescription: np.ndarray
+    next: np.ndarray
+    start: np.ndarray
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class PolicyGraph:
+    """A joint policy for both players as a DAG.
+
+    Attributes
+    ----------
+    graph : networkx.DiGraph
+        Node ids are strings (``"n0"``, ...).  Node attributes: ``stage``
+        (int), ``x1``, ``u1`` (names), ``prescription`` (tuple of ``u2``
+        names, one per ``x2`` in order) and optionally ``alpha`` (the value
+        vector over ``x2`` in the problem's sense, for a node made by the
+        solver).  Each edge carries ``x1``: the observed next ``x1'``.
+    start : dict of str to str
+        Initial node for each initial ``x1`` (by name).
+    horizon : int
+        Number of decision stages.
+    player1_states, player1_actions, player2_states, player2_actions : tuple of str
+        The names the policy refers to.
+    problem : str
+        Name of the problem it was made for.
+    """
+
+    graph: nx.DiGraph
+    start: dict
+    horizon: int
+    player1_states: tuple
+    player1_actions: tuple
+    player2_states: tuple
+    player2_actions: tuple
+    problem: str = ""
+
+    @property
+    def nodes(self) -> list[str]:
+        """Node ids ordered by stage, then as stored."""
+        return sorted(self.graph.nodes, key=lambda n: (self.graph.nodes[n]["stage"], _order(n)))
+
+    def __len__(self) -> int:
+        return self.graph.number_of_nodes()
+
+    # ------------------------------------------------------------ checking
+    def check(self, model: TwoPlayerMDP) -> None:
+        """Check that the policy is complete and consistent for ``model``.
+
+        Raises
+        ------
+        PolicyError
+            Listing every problem: names that differ from the model's, nodes
+            with unknown actions or incomplete prescriptions, a missing or
+            wrong successor for a reachable ``x1'``, a missing start node.
+        """
+        errors: list[str] = []
+        for field in ("player1_states", "player1_actions", "player2_states", "player2_actions"):
+            if tuple(getattr(self, field)) != tuple(getattr(model, field)):
+                errors.append(f"{field.replace('_', '.', 1)}: policy has {list(getattr(self, field))}, "
+                              f"the problem has {list(getattr(model, field))}")
+        if errors:
+            raise PolicyError(errors)
+        if isinstance(self.horizon, bool) or not isinstance(self.horizon, int) or self.horizon < 1:
+            raise PolicyError(f"horizon: is {self.horizon!r}, expected a positive integer")
+        if model.is_time_varying and self.horizon > model.cost.shape[0]:
+            errors.append(f"horizon: policy has {self.horizon} stages, the problem's time-varying "
+                          f"cost only {model.cost.shape[0]}")
+        P1 = model.player1_transition()
+        X1, U1, U2 = model.player1_states, model.player1_actions, model.player2_actions
+        g = self.graph
+        for node in self.nodes:
+            attrs = g.nodes[node]
+            t, x1, u1, presc = attrs.get("stage"), attrs.get("x1"), attrs.get("u1"), attrs.get("prescription")
+            where = f"node {node}"
+            if isinstance(t, bool) or not isinstance(t, int) or not 0 <= t < self.horizon:
+                errors.append(f"{where}: stage is {t!r}, expected an integer in 0..{self.horizon - 1}")
+                continue
+            if x1 not in X1:
+                errors.append(f"{where}: x1 is {x1!r}, expected one of {', '.join(X1)}")
+                continue
+            if u1 not in U1:
+                errors.append(f"{where}: u1 is {u1!r}, expected one of {', '.join(U1)}")
+                continue
+            if not isinstance(presc, (tuple, list)) or len(presc) != model.n2 or any(u not in U2 for u in presc):
+                errors.append(f"{where}: prescription is {presc!r}, expected one action of "
+                              f"{', '.join(U2)} for each x2 in {', '.join(model.player2_states)}")
+            observed = {}
+            for _, child, data in g.out_edges(node, data=True):
+                label = data.get("x1")
+                if label in observed:
+                    errors.append(f"{where}: two successors for x1'={label}")
+                observed[label] = child
+            if t == self.horizon - 1:
+                if observed:
+                    errors.append(f"{where}: is at the last stage {t} but has successors")
+                continue
+            for j in np.flatnonzero(P1[X1.index(x1), U1.index(u1)] > 0):
+                child = observed.get(X1[j])
+                if child is None:
+                    errors.append(f"{where}: no successor for x1'={X1[j]}, which has probability "
+                                  f"{P1[X1.index(x1), U1.index(u1), j]:.6g} after x1={x1}, u1={u1}")
+                    continue
+                cattrs = g.nodes[child]
+                if cattrs.get("stage") != t + 1 or cattrs.get("x1") != X1[j]:
+                    errors.append(f"{where}: successor for x1'={X1[j]} is {child} (stage "
+                                  f"{cattrs.get('stage')!r}, x1={cattrs.get('x1')!r}), expected a "
+                                  f"node of stage {t + 1} with x1={X1[j]}")
+        initial_mass = model.initial.sum(axis=1)
+        for i, name in enumerate(X1):
+            if initial_mass[i] <= 0:
+                continue
+            node = self.start.get(name)
+            if node is None or node not in g:
+                errors.append(f"start: no node for initial x1={name}, which has probability "
+                              f"{initial_mass[i]:.6g}")
+            elif g.nodes[node].get("stage") != 0 or g.nodes[node].get("x1") != name:
+                errors.append(f"start[{name}]: node {node} is not a stage-0 node with x1={name}")
+        if errors:
+            raise PolicyError(errors)
+
+    def tables(self) -> PolicyTables:
+        """The policy as index arrays (call :meth:`check` first)."""
+        order = self.nodes
+        index = {node: i for i, node in enumerate(order)}
+        X1, U1, U2 = self.player1_states, self.player1_actions, self.player2_actions
+        n = len(order)
+        stage = np.empty(n, dtype=np.int64)
+        x1 = np.empty(n, dtype=np.int64)
+        u1 = np.empty(n, dtype=np.int64)
+        prescription = np.empty((n, len(self.player2_states)), dtype=np.int64)
+        nxt = np.full((n, len(X1)), -1, dtype=np.int64)
+        for i, node in enumerate(order):
+            attrs = self.graph.nodes[node]
+            stage[i] = attrs["stage"]
+            x1[i] = X1.index(attrs["x1"])
+            u1[i] = U1.index(attrs["u1"])
+            prescription[i] = [U2.index(u) for u in attrs["prescription"]]
+            for _, child, data in self.graph.out_edges(node, data=True):
+                nxt[i, X1.index(data["x1"])] = index[child]
+        start = np.full(len(X1), -1, dtype=np.int64)
+        for name, node in self.start.items():
+            start[X1.index(name)] = index[node]
+        return PolicyTables(stage, x1, u1, prescription, nxt, start)
+
+    # ------------------------------------------------------------ files
+    def to_document(self) -> dict:
+        """The ``decmdp-policy/1`` JSON document (see docs/policy-format.md)."""
+        nodes = []
+        for node in self.nodes:
+            attrs = self.graph.nodes[node]
+            entry = {
+                "id": node,
+                "stage": attrs["stage"],
+                "x1": attrs["x1"],
+                "u1": attrs["u1"],
+                "prescription": dict(zip(self.player2_states, attrs["prescription"])),
+                "next": {data["x1"]: child for _, child, data in sorted(
+                    self.graph.out_edges(node, data=True), key=lambda e: self.player1_states.index(e[2]["x1"]))},
+            }
+            if "alpha" in attrs:
+                entry["alpha"] = list(attrs["alpha"])
+            nodes.append(entry)
+        return {
+            "format": POLICY_FORMAT,
+            "problem": self.problem,
+            "horizon": self.horizon,
+            "player1": {"states": list(self.player1_states), "actions": list(self.player1_actions)},
+            "player2": {"states": list(self.player2_states), "actions": list(self.player2_actions)},
+            "start": dict(self.start),
+            "nodes": nodes,
+        }
+
+    def dumps(self) -> str:
+        """The policy file text (one node per line)."""
+        doc = self.to_document()
+        nodes = doc.pop("nodes")
+        head = json.dumps(doc, indent=2)[:-2]
+        body = ",\n".join("    " + json.dumps(n) for n in nodes)
+        return f"{head},\n  \"nodes\": [\n{body}\n  ]\n}}\n"
+
+    def to_dot(self) -> str:
+        """Graphviz DOT text: one box per node, edges labelled with ``x1'``."""
+        lines = [f"digraph {json.dumps(self.problem or 'policy')} {{", "  rankdir=LR;",
+                 "  node [shape=box, fontname=\"monospace\"];"]
+        for node in self.nodes:
+            a = self.graph.nodes[node]
+            g = ", ".join(f"{x2}->{u2}" for x2, u2 in zip(self.player2_states, a["prescription"]))
+            label = f"t={a['stage']} x1={a['x1']}\\nu1={a['u1']}\\n{g}"
+            lines.append(f"  {json.dumps(node)} [label={json.dumps(label).replace(chr(92) * 2, chr(92))}];")
+        for name, node in self.start.items():
+            lines.append(f"  {json.dumps('start ' + name)} [shape=plaintext];")
+            lines.append(f"  {json.dumps('start ' + name)} -> {json.dumps(node)};")
+        for u, v, data in self.graph.edges(data=True):
+            lines.append(f"  {json.dumps(u)} -> {json.dumps(v)} [label={json.dumps(data['x1'])}];")
+        lines.append("}")
+        return "\n".join(lines) + "\n"
+
+
+def _order(node_id: str):
+    digits = node_id[1:] if node_id[:1] == "n" else ""
+    return (0, int(digits), "") if digits.isdigit() else (1, 0, node_id)
+
+
+def policy_from_document(doc) -> PolicyGraph:
+    """Build a :class:`PolicyGraph` from a parsed ``decmdp-policy/1`` document.
+
+    Raises
+    ------
+    PolicyError
+        When the document is not of that schema; whether the policy fits a
+        problem is checked by :meth:`PolicyGraph.check`.
+    """
+    if not isinstance(doc, dict):
+        raise PolicyError("policy: top level is not a JSON object")
+    errors = []
+    known = {"format", "problem", "horizon", "player1", "player2", "start", "nodes"}
+    for key in doc:
+        if key not in known:
+            errors.append(f"{key}: unknown key; expected one of {', '.join(sorted(known))}")
+    if doc.get("format") != POLICY_FORMAT:
+        errors.append(f"format: is {doc.get('format')!r}, expected {POLICY_FORMAT!r}")
+    for key in ("horizon", "player1", "player2", "start", "nodes"):
+        if key not in doc:
+            errors.append(f"{key}: missing")
+    if errors:
+        raise PolicyError(errors)
+    names = {}
+    for player in ("player1", "player2"):
+        block = doc[player]
+        for key in ("states", "actions"):
+            value = block.get(key) if isinstance(block, dict) else None
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                errors.append(f"{player}.{key}: expected a list of names")
+            else:
+                names[f"{player}.{key}"] = tuple(value)
+    if not isinstance(doc["start"], dict) or not all(isinstance(v, str) for v in doc["start"].values()):
+        errors.append("start: expected an object mapping x1 names to node ids")
+    if not isinstance(doc["nodes"], list):
+        errors.append("nodes: expected a list of node objects")
+    if errors:
+        raise PolicyError(errors)
+    graph = nx.DiGraph()
+    node_keys = {"id", "stage", "x1", "u1", "prescription", "next", "alpha"}
+    X2 = names["player2.states"]
+    for i, entry in enumerate(doc["nodes"]):
+        if not isinstance(entry, dict) or not isinstance(entry.get("id"), str):
+            errors.append(f"nodes[{i}]: expected an object with a string id")
+            continue
+        node = entry["id"]
+        if node in graph:
+            errors.append(f"nodes[{i}]: id {node!r} is used twice")
+            continue
+        extra = set(entry) - node_keys
+        missing = {"stage", "x1", "u1", "prescription", "next"} - set(entry)
+        if extra or missing:
+            errors.append(f"node {node}: " + "; ".join(
+                ([f"unknown key(s) {', '.join(sorted(extra))}"] if extra else [])
+                + ([f"missing {', '.join(sorted(missing))}"] if missing else [])))
+            continue
+        presc = entry["prescription"]
+        if not isinstance(presc, dict) or set(presc) != set(X2):
+            errors.append(f"node {node}: prescription must map every x2 in {', '.join(X2)} to an action")
+            continue
+        attrs = {"stage": entry["stage"], "x1": entry["x1"], "u1": entry["u1"],
+                 "prescription": tuple(presc[x2] for x2 in X2)}
+        if "alpha" in entry:
+            attrs["alpha"] = tuple(entry["alpha"])
+        graph.add_node(node, **attrs)
+    for entry in doc["nodes"]:
+        if not isinstance(entry, dict) or entry.get("id") not in graph:
+            continue
+        nxt = entry["next"]
+        if not isinstance(nxt, dict):
+            errors.append(f"node {entry['id']}: next must map x1' names to node ids")
+            continue
+        for label, child in nxt.items():
+            if child not in graph:
+                errors.append(f"node {entry['id']}: next[{label}] is {child!r}, which is not a node")
+            else:
+                graph.add_edge(entry["id"], child, x1=label)
+    if errors:
+        raise PolicyError(errors)
+    horizon = doc["horizon"]
+    return PolicyGraph(graph=graph, start=dict(doc["start"]), horizon=horizon,
+                       player1_states=names["player1.states"], player1_actions=names["player1.actions"],
+                       player2_states=X2, player2_actions=names["player2.actions"],
+                       problem=str(doc.get("problem", "")))
+
+
+def load_policy(path: str | os.PathLike) -> PolicyGraph:
+    """Read a ``decmdp-policy/1`` file.
+
+    Raises
+    ------
+    PolicyError
+        The file is missing, not JSON or not a policy document.
+    """
+    try:
+        with open(path, encoding="utf-8") as handle:
+            doc = json.load(handle)
+    except FileNotFoundError:
+        raise PolicyError(f"{path}: no such file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise PolicyError(f"{path}: cannot read ({exc})") from None
+    except json.JSONDecodeError as exc:
+        raise PolicyError(f"{path}: not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})") from None
+    return policy_from_document(doc)
+
+
+class Player1Controller:
+    """Player 1's executable policy: sees only ``x1``.
+
+    Call :meth:`reset` with ``x1(0)``, then :meth:`step` with each new ``x1``;
+    both return the action name.
+    """
+
+    def __init__(self, policy: PolicyGraph):
+        self.policy = policy
+        self.node: str | None = None
+
+    def reset(self, x1: str) -> str:
+        """Start an episode at ``x1(0)``; return ``u1(0)``."""
+        if x1 not in self.policy.start:
+            raise PolicyError(f"start: no node for initial x1={x1}")
+        self.node = self.policy.start[x1]
+        return self.policy.graph.nodes[self.node]["u1"]
+
+    def step(self, x1: str) -> str:
+        """Observe the next ``x1``; return the next action."""
+        self.node = _follow(self.policy, self.node, x1)
+        return self.policy.graph.nodes[self.node]["u1"]
+
+
+class Player2Controller:
+    """Player 2's executable policy: sees ``x1`` and ``x2``.
+
+    Follows the same pointers on ``x1`` as player 1 and plays the node's
+    prescription at its own ``x2``.
+    """
+
+    def __init__(self, policy: PolicyGraph):
+        self.policy = policy
+        self.node: str | None = None
+
+    def _act(self, x2: str) -> str:
+        if x2 not in self.policy.player2_states:
+            raise PolicyError(f"x2 is {x2!r}, expected one of {', '.join(self.policy.player2_states)}")
+        return self.policy.graph.nodes[self.node]["prescription"][self.policy.player2_states.index(x2)]
+
+    def reset(self, x1: str, x2: str) -> str:
+        """Start an episode at ``(x1(0), x2(0))``; return ``u2(0)``."""
+        if x1 not in self.policy.start:
+            raise PolicyError(f"start: no node for initial x1={x1}")
+        self.node = self.policy.start[x1]
+        return self._act(x2)
+
+    def step(self, x1: str, x2: str) -> str:
+        """Observe the next ``(x1, x2)``; return the next action."""
+        self.node = _follow(self.policy, self.node, x1)
+        return self._act(x2)
+
+
+def _follow(policy: PolicyGraph, node: str | None, x1: str) -> str:
+    if node is None:
+        raise PolicyError("call reset() before step()")
+    for _, child, data in policy.graph.out_edges(node, data=True):
+        if data["x1"] == x1:
+            return child
+    stage = policy.graph.nodes[node]["stage"]
+    raise PolicyError(f"node {node} (stage {stage}) has no successor for x1'={x1}"
+                      + (" (the horizon is over)" if stage == policy.horizon - 1 else ""))
