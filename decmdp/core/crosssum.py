@@ -1,0 +1,203 @@
+"""Lifted projection, cross-sum with incremental pruning, pointwise min.
+
+For one ``(y, a)`` with branches ``k_1 .. k_n`` (DESIGN.md section 3)::
+
+    Q(y, a) = cost[t][y, a]  (+)  G_k1[Gamma_{t+1}(target k1)]  (+) ... (+)  G_kn[...]
+
+every set a set of lifted vectors over ``D = S * L`` components (flattened
+``(s, l)``, ``l`` fastest).  Incremental pruning prunes each projected set and
+every partial sum against the whole simplex over ``S x L``; for a fixed
+weighting the minimizer of a cross-sum is the sum of minimizers, so nothing
+that can matter is lost.
+
+Merge order and bookkeeping (branches sorted by pruned size, smallest
+first; ``prov`` holds one column per branch already merged, in merge
+order; entries are LOCAL row indices into ``Gamma_{t+1}(target)``)::
+
+    G_k = project(projection[k], Gamma_{t+1}(target k))       n_k rows
+    P_k = prune(G_k)               rows  P_k[j]   <- local index sel_k[j]
+
+    partial_0 = [ cost[t][y, a] ]          1 row,  prov_0 = (1 x 0)
+        |
+        |  cross_sum(partial, P_k1)           row  i * n1 + j
+        v                                          = partial[i] + P_k1[j]
+    partial_1 = prune(...)        prov_1[r] = ( prov_0[i] | sel_k1[j] )
+        |
+        |  cross_sum(partial, P_k2)           row  i * n2 + j
+        v
+    partial_2 = prune(...)        prov_2[r] = ( prov_1[i] | sel_k2[j] )
+        :
+    partial_n = Q(y, a)           successor[:, label[k_m]] = prov_n[:, m]
+
+A cross-sum with a one-row side is a translation, which keeps a pruned set
+pruned, so it is not pruned again.  Finally ``alpha(s) = min_l q(s, l)`` and
+``prescription(s) = argmin_l`` (lowest ``l`` on ties), see :func:`lifted_min`.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, NamedTuple
+
+import numpy as np
+
+from decmdp._numba import kernel
+
+
+@kernel
+def project(proj_k, succ):  # pragma: no cover - numba
+    """Lifted projection of every successor vector through one branch.
+
+    Trusted input: ``proj_k`` float64[S, L, S'], ``succ`` float64[n, S'].
+
+    Returns
+    -------
+    float64[n, S * L]
+        ``out[j, s * L + l] = sum_s' proj_k[s, l, s'] * succ[j, s']``.
+    """
+    S, L, S2 = proj_k.shape
+    n = succ.shape[0]
+    out = np.empty((n, S * L))
+    for j in range(n):
+        for s in range(S):
+            for l in range(L):
+                acc = 0.0
+                for s2 in range(S2):
+                    acc += proj_k[s, l, s2] * succ[j, s2]
+                out[j, s * L + l] = acc
+    return out
+
+
+@kernel
+def cross_sum(P, prov, G, sel):  # pragma: no cover - numba
+    """Cross-sum of two vector sets with provenance.  Trusted input.
+
+    ``P`` float64[np, D] with ``prov`` int64[np, c]; ``G`` float64[ng, D]
+    with ``sel`` int64[ng] (local successor indices).
+
+    Returns
+    -------
+    out : float64[np * ng, D]
+        ``out[i * ng + j] = P[i] + G[j]``.
+    out_prov : int64[np * ng, c + 1]
+        ``out_prov[i * ng + j] = (prov[i], sel[j])``.
+    """
+    n_p, D = P.shape
+    ng = G.shape[0]
+    c = prov.shape[1]
+    out = np.empty((n_p * ng, D))
+    out_prov = np.empty((n_p * ng, c + 1), dtype=np.int64)
+    for i in range(n_p):
+        for j in range(ng):
+            r = i * ng + j
+            for d in range(D):
+                out[r, d] = P[i, d] + G[j, d]
+            for q in range(c):
+                out_prov[r, q] = prov[i, q]
+            out_prov[r, c] = sel[j]
+    return out, out_prov
+
+
+@kernel
+def lifted_min(Q, S, L):  # pragma: no cover - numba
+    """Pointwise minimum over the inner action.  Trusted input.
+
+    ``Q`` float64[n, S * L] (``l`` fastest).
+
+    Returns
+    -------
+    alpha : float64[n, S]
+        ``alpha[j, s] = min_l Q[j, s * L + l]``.
+    prescription : int64[n, S]
+        The minimizing ``l``, lowest on ties.
+    """
+    n = Q.shape[0]
+    alpha = np.empty((n, S))
+    presc = np.empty((n, S), dtype=np.int64)
+    for j in range(n):
+        for s in range(S):
+            best = Q[j, s * L]
+            arg = 0
+            for l in range(1, L):
+                x = Q[j, s * L + l]
+                if x < best:
+                    best = x
+                    arg = l
+            alpha[j, s] = best
+            presc[j, s] = arg
+    return alpha, presc
+
+
+class ActionQ(NamedTuple):
+    """Lifted candidates of one ``(y, a)``.
+
+    Attributes
+    ----------
+    q : float64[n, S * L]
+        Pruned lifted vectors.
+    successor : int64[n, n_labels]
+        Local successor index per label, -1 for labels without a branch.
+    """
+
+    q: np.ndarray
+    successor: np.ndarray
+
+
+PruneFn = Callable[[np.ndarray], np.ndarray]
+"""``prune(V) -> kept row indices``; the caller counts LPs and limits."""
+
+
+def action_cross_sum(
+    cost_row: np.ndarray,
+    projections: list[np.ndarray],
+    successors: list[np.ndarray],
+    labels: list[int],
+    n_labels: int,
+    prune: PruneFn,
+    count_generated: Callable[[int], None],
+    check_limit: Callable[[int], None],
+) -> ActionQ:
+    """``Q(y, a)`` by incremental pruning in the lifted space.
+
+    Parameters
+    ----------
+    cost_row : float64[S * L]
+        ``cost[t][y, a]`` flattened (``l`` fastest).
+    projections : list of float64[S, L, S]
+        ``projection[k]`` per branch.
+    successors : list of float64[n_k, S]
+        ``Gamma_{t+1}(target k)`` per branch.
+    labels : list of int
+        ``branch_label[k]`` per branch.
+    n_labels : int
+        Successor columns.
+    prune : callable
+        Returns kept row indices of a vector set (counts LPs itself).
+    count_generated : callable
+        Told the size of every set produced before pruning.
+    check_limit : callable
+        Told the size of every pruned partial cross-sum; raises past a limit.
+    """
+    D = cost_row.shape[0]
+    pruned = []
+    for proj_k, succ in zip(projections, successors):
+        G = project(proj_k, succ)
+        count_generated(G.shape[0])
+        sel = prune(G)
+        pruned.append((np.ascontiguousarray(G[sel]), sel.astype(np.int64)))
+    order = sorted(range(len(pruned)), key=lambda m: (pruned[m][0].shape[0], m))
+    partial = np.ascontiguousarray(cost_row.reshape(1, D))
+    prov = np.zeros((1, 0), dtype=np.int64)
+    for m in order:
+        G, sel = pruned[m]
+        single = partial.shape[0] == 1 or G.shape[0] == 1
+        partial, prov = cross_sum(partial, prov, G, sel)
+        count_generated(partial.shape[0])
+        if not single:
+            keep = prune(partial)
+            partial = np.ascontiguousarray(partial[keep])
+            prov = np.ascontiguousarray(prov[keep])
+        check_limit(partial.shape[0])
+    successor = np.full((partial.shape[0], n_labels), -1, dtype=np.int64)
+    for col, m in enumerate(order):
+        successor[:, labels[m]] = prov[:, col]
+    return ActionQ(partial, successor)
