@@ -89,7 +89,7 @@ class PolicyGraph:
     @property
     def nodes(self) -> list[str]:
         """Node ids ordered by stage, then as stored."""
-        return sorted(self.graph.nodes, key=lambda n: (self.graph.nodes[n]["stage"], _order(n)))
+        return sorted(self.graph.nodes, key=lambda n: (_stage_key(self.graph.nodes[n].get("stage")), _order(n)))
 
     def __len__(self) -> int:
         return self.graph.number_of_nodes()
@@ -139,6 +139,8 @@ class PolicyGraph:
             observed = {}
             for _, child, data in g.out_edges(node, data=True):
                 label = data.get("x1")
+                if label not in X1:
+                    errors.append(f"{where}: successor for x1'={label!r}, which is not one of {', '.join(X1)}")
                 if label in observed:
                     errors.append(f"{where}: two successors for x1'={label}")
                 observed[label] = child
@@ -158,14 +160,19 @@ class PolicyGraph:
                                   f"{cattrs.get('stage')!r}, x1={cattrs.get('x1')!r}), expected a "
                                   f"node of stage {t + 1} with x1={X1[j]}")
         initial_mass = model.initial.sum(axis=1)
+        for name, node in self.start.items():
+            if name not in X1:
+                errors.append(f"start: x1={name!r} is not one of {', '.join(X1)}")
+            elif node not in g:
+                errors.append(f"start[{name}]: {node!r} is not a node")
         for i, name in enumerate(X1):
             if initial_mass[i] <= 0:
                 continue
             node = self.start.get(name)
-            if node is None or node not in g:
+            if node is None:
                 errors.append(f"start: no node for initial x1={name}, which has probability "
                               f"{initial_mass[i]:.6g}")
-            elif g.nodes[node].get("stage") != 0 or g.nodes[node].get("x1") != name:
+            elif node in g and (g.nodes[node].get("stage") != 0 or g.nodes[node].get("x1") != name):
                 errors.append(f"start[{name}]: node {node} is not a stage-0 node with x1={name}")
         if errors:
             raise PolicyError(errors)
@@ -248,6 +255,12 @@ class PolicyGraph:
         return "\n".join(lines) + "\n"
 
 
+def _stage_key(stage):
+    """Sort key of a stage; a malformed one (for check() to report) sorts last."""
+    ok = isinstance(stage, int) and not isinstance(stage, bool)
+    return (0, stage) if ok else (1, 0)
+
+
 def _order(node_id: str):
     digits = node_id[1:] if node_id[:1] == "n" else ""
     return (0, int(digits), "") if digits.isdigit() else (1, 0, node_id)
@@ -316,7 +329,12 @@ def policy_from_document(doc) -> PolicyGraph:
         attrs = {"stage": entry["stage"], "x1": entry["x1"], "u1": entry["u1"],
                  "prescription": tuple(presc[x2] for x2 in X2)}
         if "alpha" in entry:
-            attrs["alpha"] = tuple(entry["alpha"])
+            alpha = entry["alpha"]
+            if not isinstance(alpha, list) or not all(
+                    isinstance(v, (int, float)) and not isinstance(v, bool) for v in alpha):
+                errors.append(f"node {node}: alpha must be a list of numbers")
+                continue
+            attrs["alpha"] = tuple(alpha)
         graph.add_node(node, **attrs)
     for entry in doc["nodes"]:
         if not isinstance(entry, dict) or entry.get("id") not in graph:
