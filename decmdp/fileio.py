@@ -24,6 +24,10 @@ from decmdp.validation import Axes, ErrorList, check_names
 DENSE = "decmdp/1"
 SPARSE = "decmdp/1-sparse"
 WILDCARD = "*"
+MAX_SPARSE_ENTRIES = 10**8
+"""A sparse field may describe at most this many numbers (a dense file is
+bounded by its own length; a sparse one is not, so a tiny file could ask for
+terabytes)."""
 
 _TOP_KEYS = ("format", "name", "description", "horizon", "discount", "player1", "player2",
              "initial", "transition1", "transition2", "transition", "cost", "reward",
@@ -73,6 +77,8 @@ def loads(text: str, default_name: str = "unnamed", source: str = "<string>") ->
                            f"(line {exc.lineno}, column {exc.colno})") from None
     except RecursionError:
         raise ProblemError(f"{source}: not valid JSON: nested too deeply") from None
+    except ValueError as exc:  # e.g. an integer literal beyond Python's digit limit
+        raise ProblemError(f"{source}: not valid JSON: {exc}") from None
     return from_document(document, default_name=default_name)
 
 
@@ -122,6 +128,9 @@ def from_document(document, default_name: str = "unnamed") -> TwoPlayerMDP:
         "transition": [("x1", X1), ("x2", X2), ("u1", U1), ("u2", U2), ("x1'", X1), ("x2'", X2)],
         sense_field(sense, False): [("x1", X1), ("x2", X2), ("u1", U1), ("u2", U2)],
         sense_field(sense, True): [("x1", X1), ("x2", X2)],
+        # read the other sense's terminal too, so that from_arrays reports the mismatch
+        sense_field(Sense.MAXIMIZE if sense is Sense.MINIMIZE else Sense.MINIMIZE, True):
+            [("x1", X1), ("x2", X2)],
     }
     reader = _read_sparse if form == SPARSE else _read_dense
     horizon = document["horizon"]
@@ -238,14 +247,31 @@ def _read_sparse(value, field: str, layout, errors: ErrorList, stages: int):
     """Entries ``[key, ..., key, value]``; keys are names or ``*``; later ones win.
 
     A cost or reward whose entries carry one key more than ``[x1, x2, u1, u2]``
-    is time-varying: the extra first key is the stage ``t`` in ``0..stages-1``.
+    is time-varying: the extra first key is the stage ``t`` (an integer or
+    ``*``); the number of stages is the horizon, or ``t + 1`` for the largest
+    ``t`` named if that is more.  A field that would hold more than
+    :data:`MAX_SPARSE_ENTRIES` numbers is refused before anything is allocated.
     """
     if not isinstance(value, list):
         errors.add(f"{field}: is {_kind(value)}, expected a list of entries [key, ..., value]")
         return None
     if field in ("cost", "reward") and any(isinstance(e, list) and len(e) == len(layout) + 2
                                            for e in value):
-        layout = [_stage_axes(stages)] + layout
+        # stages: the horizon, or more when an entry names a later stage t
+        last = [e[0] for e in value if isinstance(e, list) and len(e) == len(layout) + 2
+                and _is_number(e[0]) and not isinstance(e[0], float)]
+        n_stages = max([stages] + [t + 1 for t in last])
+    else:
+        n_stages = None
+    size = math.prod(len(names) for _, names in layout) * (n_stages or 1)
+    if size > MAX_SPARSE_ENTRIES:
+        shape = "".join(f"[{lab}]" for lab, _ in layout)
+        shape = f"{n_stages} stages x {shape}" if n_stages else shape
+        errors.add(f"{field}: {shape} would hold {size} numbers, more than the limit of "
+                   f"{MAX_SPARSE_ENTRIES}")
+        return None
+    if n_stages:
+        layout = [_stage_axes(n_stages)] + layout
     axes = Axes(field, layout)
     out = np.zeros(axes.shape)
     before = len(errors.messages) + errors.omitted
@@ -282,7 +308,10 @@ def to_document(model: TwoPlayerMDP, form: str = DENSE) -> dict:
     """The JSON document (a dict) of a model in the dense or sparse form."""
     if form not in (DENSE, SPARSE):
         raise ValueError(f"form: is {form!r}, expected {DENSE!r} or {SPARSE!r}")
-    encode = _sparse_entries if form == SPARSE else (lambda a, _layout: a.tolist())
+    if form == SPARSE:
+        encode = _sparse_entries
+    else:
+        encode = lambda a, _layout: (a + 0.0).tolist()  # noqa: E731  (+ 0.0 turns -0.0 into 0.0)
     X1, X2 = model.player1_states, model.player2_states
     U1, U2 = model.player1_actions, model.player2_actions
     doc = {
@@ -304,6 +333,14 @@ def to_document(model: TwoPlayerMDP, form: str = DENSE) -> dict:
     if model.is_time_varying:
         cost_layout = [list(range(model.cost.shape[0]))] + cost_layout
     doc[sense_field(model.sense, False)] = encode(model.user_cost(), cost_layout)
+    if form == SPARSE and model.is_time_varying:
+        # the reader counts stages as max(horizon, last t + 1): if the last stage
+        # has no non-zero entry, name it with an explicit 0 (written first, so it
+        # overrides nothing)
+        last = model.cost.shape[0] - 1
+        if not np.any(model.cost[last]):
+            entries = doc[sense_field(model.sense, False)]
+            entries.insert(0, [last, X1[0], X2[0], U1[0], U2[0], 0.0])
     if model.has_terminal:
         doc[sense_field(model.sense, True)] = encode(model.user_terminal(), [X1, X2])
     return doc

@@ -261,7 +261,7 @@ class TwoPlayerMDP:
                 continue
             try:
                 arrays[field] = np.array(value, dtype=np.float64)
-            except (TypeError, ValueError) as exc:
+            except (TypeError, ValueError, OverflowError) as exc:
                 errors.add(f"{field}: not a rectangular array of numbers ({exc})")
         errors.raise_if_any()
 

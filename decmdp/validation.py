@@ -143,7 +143,7 @@ def check_one_sided_coupling(transition: np.ndarray, axes: Axes, errors: ErrorLi
 
 
 def check_names(field: str, names, errors: ErrorList) -> bool:
-    """Names must be a non-empty list of unique, non-empty strings."""
+    """Names must be a non-empty list of unique, non-empty strings other than ``*``."""
     if not isinstance(names, (list, tuple)) or len(names) == 0:
         errors.add(f"{field}: expected a non-empty list of names")
         return False
@@ -152,6 +152,10 @@ def check_names(field: str, names, errors: ErrorList) -> bool:
     for i, name in enumerate(names):
         if not isinstance(name, str) or not name.strip():
             errors.add(f"{field}[{i}]: is {name!r}, expected a non-empty string")
+            ok = False
+        elif name == "*":
+            errors.add(f"{field}[{i}]: '*' is reserved (the wildcard of the sparse form); "
+                       "choose another name")
             ok = False
         elif name in seen:
             errors.add(f"{field}[{i}]: {name!r} repeats {field}[{seen[name]}]; names must be unique")
@@ -174,7 +178,11 @@ def check_discount(discount, errors: ErrorList) -> bool:
     if isinstance(discount, bool) or not isinstance(discount, (int, float, np.floating, np.integer)):
         errors.add(f"discount: is {discount!r}, expected a number in (0, 1]")
         return False
-    if not math.isfinite(discount) or not 0 < discount <= 1:
+    try:
+        finite = math.isfinite(discount)
+    except OverflowError:  # an int too large for a float
+        finite = False
+    if not finite or not 0 < discount <= 1:
         errors.add(f"discount: is {discount!r}, expected a number in (0, 1]")
         return False
     return True
