@@ -1,0 +1,175 @@
+"""Exact finite-horizon value iteration of a general POMDP through the core.
+
+A POMDP is the core's special case with one observed state (``Y = 1``) and
+no inner action (``L = 1``): the branches of action ``a`` are the
+observations ``o`` with positive probability, and
+
+    projection[k, s, 0, s'] = beta * T(s' | s, a) * O(o | s', a),
+    cost[a, s]              = -sum_{s', o} T O R   (rewards; +... for costs),
+
+so that ``V_t(b) = min_alpha b . alpha`` (minimization form) is exactly what
+pomdp-solve's incremental pruning computes, up to the sign.  ``horizon`` is
+the number of backups from the zero terminal value (pomdp-solve's
+``-horizon``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Callable
+
+import numpy as np
+
+from decmdp.core.types import BackupData, StageStats, StageValue
+from decmdp.core.value_iteration import value_iteration
+from decmdp.model import Sense
+from decmdp.pomdp.model import Pomdp
+from decmdp.tolerances import DEFAULT_TOLERANCES, Tolerances
+
+
+@dataclasses.dataclass(frozen=True)
+class PomdpSolution:
+    """The optimal finite-horizon value function of a POMDP, in its own sense.
+
+    Attributes
+    ----------
+    pomdp : Pomdp
+    horizon : int
+    vectors : ndarray, shape (N, S)
+        The stage-0 alpha vectors in the file's sense (rewards, or costs for
+        ``values: cost``): ``value(b) = max_n b . vectors[n]`` for rewards,
+        ``min`` for costs.
+    actions : ndarray of int, shape (N,)
+        The action of each vector.
+    vectors_per_stage : tuple of int
+        ``|Gamma_t|`` for ``t = 0 .. horizon - 1``.
+    stats : tuple of StageStats
+    value_function : tuple of StageValue
+        Raw core output in minimization form (``t = 0 .. horizon``).
+    """
+
+    pomdp: Pomdp
+    horizon: int
+    vectors: np.ndarray
+    actions: np.ndarray
+    vectors_per_stage: tuple
+    stats: tuple
+    value_function: tuple = dataclasses.field(repr=False)
+
+    def value(self, belief=None) -> float:
+        """Optimal expected total reward (or cost) from ``belief``.
+
+        Parameters
+        ----------
+        belief : array_like, shape (S,), optional
+            Default: the file's start belief.
+        """
+        b = self.pomdp.start if belief is None else np.asarray(belief, dtype=np.float64)
+        if b.shape != (len(self.pomdp.states),):
+            raise ValueError(f"belief: has shape {b.shape}, expected ({len(self.pomdp.states)},)")
+        scores = self.vectors @ b
+        return float(scores.max() if self.pomdp.sense is Sense.MAXIMIZE else scores.min())
+
+    def best_action(self, belief=None) -> str:
+        """Name of an optimal first action at ``belief``."""
+        b = self.pomdp.start if belief is None else np.asarray(belief, dtype=np.float64)
+        scores = self.vectors @ b
+        best = np.argmax(scores) if self.pomdp.sense is Sense.MAXIMIZE else np.argmin(scores)
+        return self.pomdp.actions[int(self.actions[best])]
+
+    def alpha_text(self) -> str:
+        """The stage-0 vectors in pomdp-solve's ``.alpha`` format.
+
+        Per vector: a line with the 0-based action index, a line with the
+        values, a blank line; values in the file's sense.
+        """
+        return "".join(f"{a}\n{' '.join(repr(float(v)) for v in row)}\n\n"
+                       for a, row in zip(self.actions, self.vectors))
+
+    def to_dot(self) -> str:
+        """Graphviz DOT of the policy graph reachable from the start belief."""
+        sign = Sense(self.pomdp.sense).sign
+        stages = self.value_function
+        start = int(np.argmin(stages[0].values @ self.pomdp.start))
+        lines = ["digraph pomdp {", "  rankdir=LR;", "  node [shape=box];"]
+        seen, queue = {(0, start)}, [(0, start)]
+        while queue:
+            t, row = queue.pop()
+            sv = stages[t]
+            name = f"t{t}_{row}"
+            lines.append(f"  {name} [label=\"t={t}\\n{self.pomdp.actions[sv.action[row]]}\"];")
+            if t + 1 >= self.horizon:
+                continue
+            for o in np.flatnonzero(sv.successor[row] >= 0):
+                child = (t + 1, int(sv.successor[row, o]))
+                lines.append(f"  {name} -> t{child[0]}_{child[1]} [label=\"{self.pomdp.observations[o]}\"];")
+                if child not in seen:
+                    seen.add(child)
+                    queue.append(child)
+        lines.append(f"  start [shape=plaintext];\n  start -> t0_{start};")
+        del sign
+        return "\n".join(lines) + "\n}\n"
+
+
+def reduce_pomdp(pomdp: Pomdp, discount: float | None = None) -> BackupData:
+    """The core's backup data for a POMDP (``Y = 1``, ``L = 1``)."""
+    beta = pomdp.discount if discount is None else discount
+    sign = Sense(pomdp.sense).sign
+    T, O = pomdp.transition, pomdp.observation
+    n_a, n_s = T.shape[0], T.shape[1]
+    ptr, labels, blocks = [0], [], []
+    for a in range(n_a):
+        for o in range(O.shape[2]):
+            block = beta * T[a] * O[a, :, o][None, :]  # [s, s']
+            if (T[a] * O[a, :, o][None, :]).any():
+                labels.append(o)
+                blocks.append(block[:, None, :])
+        ptr.append(len(labels))
+    cost = sign * pomdp.expected_reward()  # [a, s]
+    projection = (np.stack(blocks) if blocks else np.zeros((0, n_s, 1, n_s)))
+    return BackupData(
+        cost=np.ascontiguousarray(cost[None, None, :, :, None], dtype=np.float64),
+        terminal=np.zeros((1, n_s)),
+        branch_ptr=np.asarray(ptr, dtype=np.int64),
+        branch_target=np.zeros(len(labels), dtype=np.int64),
+        branch_label=np.asarray(labels, dtype=np.int64),
+        n_labels=O.shape[2],
+        projection=np.ascontiguousarray(projection, dtype=np.float64),
+    )
+
+
+def solve(pomdp: Pomdp, horizon: int, *, max_vectors: int | None = None,
+          tolerances: Tolerances = DEFAULT_TOLERANCES,
+          progress: Callable[[StageStats], None] | None = None) -> PomdpSolution:
+    """Solve a POMDP exactly for a finite horizon.
+
+    Parameters
+    ----------
+    pomdp : Pomdp
+    horizon : int
+        Number of stages (>= 1).
+    max_vectors : int, optional
+        Raise :class:`~decmdp.errors.VectorLimitError` beyond this.
+    tolerances : Tolerances
+    progress : callable, optional
+        Called with each stage's statistics.
+
+    Returns
+    -------
+    PomdpSolution
+    """
+    if isinstance(horizon, bool) or not isinstance(horizon, (int, np.integer)) or horizon < 1:
+        raise ValueError(f"horizon: is {horizon!r}, expected a positive integer")
+    stages, stats = value_iteration(reduce_pomdp(pomdp), int(horizon), "lifted", tolerances,
+                                    max_vectors, progress)
+    sign = Sense(pomdp.sense).sign
+    first = stages[0]
+    return PomdpSolution(
+        pomdp=pomdp,
+        horizon=int(horizon),
+        vectors=sign * first.values,
+        actions=first.action.copy(),
+        vectors_per_stage=tuple(int(stages[t].values.shape[0]) for t in range(int(horizon))),
+        stats=tuple(stats),
+        value_function=tuple(stages),
+    )
