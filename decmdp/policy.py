@@ -346,6 +346,8 @@ def policy_from_document(doc) -> PolicyGraph:
         for label, child in nxt.items():
             if child not in graph:
                 errors.append(f"node {entry['id']}: next[{label}] is {child!r}, which is not a node")
+            elif graph.has_edge(entry["id"], child) and graph.nodes[child]["x1"] != label:
+                continue  # one edge per pair: keep the label that can be valid (the child's x1)
             else:
                 graph.add_edge(entry["id"], child, x1=label)
     if errors:
