@@ -335,7 +335,12 @@ def simulate(file, policy, episodes, seed, as_json):
 # ------------------------------------------------------------------ POMDPs
 @main.group()
 def pomdp():
-    """General POMDPs in Cassandra's .POMDP format (pomdp-solve's input)."""
+    """General POMDPs in Cassandra's .POMDP format (pomdp-solve's input).
+
+    \b
+    Example:
+      decmdp pomdp solve tests/data/tiger.95.POMDP --horizon 10
+    """
 
 
 @pomdp.command("solve")
