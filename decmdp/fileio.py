@@ -103,9 +103,9 @@ def from_document(document, default_name: str = "unnamed") -> TwoPlayerMDP:
             errors.add(f"{key}: is {_kind(document[key])}, expected a string")
     names = {}
     for player in ("player1", "player2"):
-        block = document.get(player)
-        if block is None:
-            continue
+        if player not in document:
+            continue  # reported above as missing
+        block = document[player]
         if not isinstance(block, dict):
             errors.add(f"{player}: is {_kind(block)}, expected an object with states and actions")
             continue
