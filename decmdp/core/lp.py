@@ -1,4 +1,4 @@
-"""The witness LP of Lark / White pruning, as a dense simplex kernel.
+"""The witness LP of Lark / White pruning: a dense simplex in numba.
 
 Costs are minimized, so a vector ``v`` is useful against a kept set ``W``
 when some belief ``b`` sees it strictly below every kept vector:
@@ -9,8 +9,8 @@ when some belief ``b`` sees it strictly below every kept vector:
 game whose payoff is ``M[i, j] = w_j(i) - v(i)``: the row player picks a
 state ``i`` (mixed: ``b``), the column player a kept vector ``j``.
 
-Solving it
-----------
+Solving it (:func:`witness_lp`)
+-------------------------------
 Shift and scale the payoff into ``[1, 2]`` (``lo``/``hi`` = min/max entry,
 ``r = hi - lo``)::
 
@@ -21,19 +21,31 @@ With ``A > 0`` the classic game-to-LP substitution gives the LP
     maximize  sum_j y_j   s.t.  A y <= 1,  y >= 0,           vA = 1 / max
 
 whose slack basis ``y = 0`` is feasible, so no phase 1 is needed.  It has
-only ``D`` rows (the belief dimension, at most a few dozen) and ``m + D``
-columns (kept vectors plus slacks), which keeps every pivot cheap even for
-thousands of kept vectors.  The optimal dual prices ``pi`` of the ``D`` rows
-are the negated reduced costs of the slack columns and ``b = pi / sum(pi)``
-is an optimal belief for (P): the witness.
+only ``D`` rows (the belief dimension) and ``m + D`` columns, so a pivot
+costs ``O(D (m + D))``.  The optimal dual prices ``pi`` of the ``D`` rows are
+the negated reduced costs of the slack columns and ``b = pi / sum(pi)`` is an
+optimal belief for (P): the witness.
 
 Pivoting: Dantzig's largest reduced cost; after a run of degenerate pivots
 the kernel switches to Bland's rule (smallest index enters, ties in the
-ratio test leave by smallest basic index) which cannot cycle.  An iteration
-cap bounds the work; hitting it is reported, never hidden.
+ratio test leave by smallest basic index), which cannot cycle.  An
+iteration cap bounds the work; hitting it is reported, never hidden.
+
+Deciding many vectors (:func:`witness_decide`, :func:`witness_filter`)
+--------------------------------------------------------------------
+Only ``<= D + 1`` kept vectors are active at the optimum of (P), so
+:func:`witness_decide` solves it by constraint generation over a small
+working set, pricing all kept vectors at the current belief between LPs;
+both of its exits are exact tests (see its docstring).  Kept vectors are
+stored as the columns of ``KT[D, M]`` so pricing runs along contiguous rows.
+:func:`witness_filter` is the Lark/White loop of :mod:`decmdp.core.prune`.
 
 :func:`witness_lp_highs` solves (P) directly with scipy's HiGHS for
 cross-checking; every HiGHS status is handled explicitly.
+
+Every kernel of the witness step lives in this one file on purpose: numba's
+on-disk cache is invalidated per source file, so a kernel calling a kernel
+of another module could keep running stale compiled code after an edit.
 """
 
 from __future__ import annotations
@@ -51,11 +63,12 @@ LP_NUMERICAL = 2
 
 
 @kernel
-def witness_lp(V, kept, n_kept, vi, feasibility, b):  # pragma: no cover - numba
-    """Solve the witness LP (P) for ``V[vi]`` against ``V[kept[:n_kept]]``.
+def witness_lp(KT, cols, n_cols, v, feasibility, b):  # pragma: no cover - numba
+    """Solve the witness LP (P) for ``v`` against columns ``KT[:, cols[:n_cols]]``.
 
-    Inputs are trusted: ``V`` float64[N, D] C-contiguous, ``kept`` int64 row
-    indices into ``V``, ``0 <= vi < N``, ``b`` float64[D] output buffer.
+    Inputs are trusted: ``KT`` float64[D, M] C-contiguous holds kept vectors
+    as COLUMNS (pricing then runs along contiguous rows), ``cols`` int64
+    column indices, ``v`` float64[D], ``b`` float64[D] output buffer.
 
     Parameters
     ----------
@@ -68,11 +81,11 @@ def witness_lp(V, kept, n_kept, vi, feasibility, b):  # pragma: no cover - numba
     status : int
         :data:`LP_OPTIMAL`, :data:`LP_ITERATION_LIMIT` or :data:`LP_NUMERICAL`.
     delta : float
-        ``delta*`` of (P) when optimal (``+inf`` when ``n_kept == 0``).
+        ``delta*`` of (P) when optimal (``+inf`` when ``n_cols == 0``).
         ``b`` holds the optimal belief.
     """
-    D = V.shape[1]
-    m = n_kept
+    D = KT.shape[0]
+    m = n_cols
     if m == 0:
         for i in range(D):
             b[i] = 1.0 / D
@@ -80,9 +93,9 @@ def witness_lp(V, kept, n_kept, vi, feasibility, b):  # pragma: no cover - numba
     lo = np.inf
     hi = -np.inf
     for jj in range(m):
-        j = kept[jj]
+        j = cols[jj]
         for i in range(D):
-            d = V[j, i] - V[vi, i]
+            d = KT[i, j] - v[i]
             if d < lo:
                 lo = d
             if d > hi:
@@ -99,7 +112,7 @@ def witness_lp(V, kept, n_kept, vi, feasibility, b):  # pragma: no cover - numba
     basis = np.empty(D, dtype=np.int64)
     for i in range(D):
         for jj in range(m):
-            T[i, jj] = (V[kept[jj], i] - V[vi, i] - lo) / r + 1.0
+            T[i, jj] = (KT[i, cols[jj]] - v[i] - lo) / r + 1.0
         T[i, m + i] = 1.0
         T[i, rhs] = 1.0
         basis[i] = m + i
@@ -178,6 +191,210 @@ def witness_lp(V, kept, n_kept, vi, feasibility, b):  # pragma: no cover - numba
     return LP_OPTIMAL, delta
 
 
+@kernel
+def _price(KT, m, v, b, vals):  # pragma: no cover - numba
+    """``vals[j] = b . (KT[:, j] - v)`` for ``j < m``; returns the minimum."""
+    D = KT.shape[0]
+    bv = 0.0
+    for i in range(D):
+        bv += b[i] * v[i]
+    for j in range(m):
+        vals[j] = -bv
+    for i in range(D):
+        bi = b[i]
+        if bi != 0.0:
+            for j in range(m):
+                vals[j] += bi * KT[i, j]
+    low = np.inf
+    for j in range(m):
+        if vals[j] < low:
+            low = vals[j]
+    return low
+
+
+@kernel
+def witness_decide(KT, n_kept, v, witness, feasibility, b):  # pragma: no cover - numba
+    """Decide ``delta* > witness`` for ``v`` against ``KT[:, :n_kept]``.
+
+    (P) needs at most ``D + 1`` of the kept vectors at its optimum, so the
+    LP of :func:`witness_lp` is solved over a small working set only
+    (constraint generation)::
+
+        b  <- the vertex where v comes closest to beating the kept set
+        loop:
+            price every kept w at b:  delta_b = min_w b . (w - v)
+            delta_b > witness                 -> witness b      (exact test)
+            add the most blocking kept w (b . (w - v) <= witness, not yet
+            in the working set) to the working set
+            (delta_s, b) <- witness_lp(working set)
+            delta_s <= witness                -> no witness     (delta* <= delta_s)
+
+    Both exits are rigorous: ``delta_b`` is evaluated directly at ``b``, and
+    dropping constraints can only raise the LP's maximum.  Trusted input as
+    for :func:`witness_lp`.
+
+    Returns
+    -------
+    status : int
+        :data:`LP_OPTIMAL` when decided; :data:`LP_ITERATION_LIMIT` or
+        :data:`LP_NUMERICAL` (e.g. the LP claims a witness that pricing
+        refutes while every blocking vector is already in the working set).
+    delta : float
+        ``> witness``: ``b`` is a witness and ``delta`` the margin there;
+        ``<= witness``: no witness.
+    lps : int
+        Restricted LPs solved.
+    """
+    D = KT.shape[0]
+    m = n_kept
+    if m == 0:
+        for i in range(D):
+            b[i] = 1.0 / D
+        return LP_OPTIMAL, np.inf, 0
+    i0 = 0
+    best_gap = -np.inf
+    for i in range(D):
+        g = np.inf
+        for j in range(m):
+            if KT[i, j] < g:
+                g = KT[i, j]
+        g -= v[i]
+        if g > best_gap:
+            best_gap = g
+            i0 = i
+    for i in range(D):
+        b[i] = 0.0
+    b[i0] = 1.0
+    work = np.empty(m, dtype=np.int64)
+    in_work = np.zeros(m, dtype=np.bool_)
+    vals = np.empty(m)
+    cand = np.empty(m, dtype=np.int64)
+    cand_vals = np.empty(m)
+    nw = 0
+    lps = 0
+    first = 2 * (D + 1)
+    batch = D + 1
+    for _ in range(m + 1):
+        delta_b = _price(KT, m, v, b, vals)
+        if delta_b > witness:
+            return LP_OPTIMAL, delta_b, lps
+        want = first if nw == 0 else batch
+        nc = 0
+        for j in range(m):
+            if vals[j] <= witness and not in_work[j]:
+                cand[nc] = j
+                cand_vals[nc] = vals[j]
+                nc += 1
+        if nc == 0:
+            return LP_NUMERICAL, 0.0, lps
+        if nc > want:
+            thr = np.partition(cand_vals[:nc], want - 1)[want - 1]
+        else:
+            thr = np.inf
+        added = 0
+        for c in range(nc):
+            if added < want and cand_vals[c] <= thr:
+                j = cand[c]
+                in_work[j] = True
+                work[nw] = j
+                nw += 1
+                added += 1
+        status, delta_s = witness_lp(KT, work, nw, v, feasibility, b)
+        lps += 1
+        if status != LP_OPTIMAL:
+            return status, 0.0, lps
+        if delta_s <= witness:
+            return LP_OPTIMAL, delta_s, lps
+    return LP_ITERATION_LIMIT, 0.0, lps
+
+
+@kernel
+def best_at(V, cand, n_cand, b):  # pragma: no cover - numba
+    """Position in ``cand[:n_cand]`` of the row minimizing ``b . V[row]``.
+
+    Exact ties go to the lexicographically smaller row.  Trusted input,
+    ``n_cand >= 1``.
+    """
+    D = V.shape[1]
+    best = 0
+    best_val = np.inf
+    for p in range(n_cand):
+        j = cand[p]
+        s = 0.0
+        for i in range(D):
+            s += b[i] * V[j, i]
+        if s < best_val:
+            best_val = s
+            best = p
+        elif s == best_val:
+            k = cand[best]
+            for i in range(D):
+                if V[j, i] != V[k, i]:
+                    if V[j, i] < V[k, i]:
+                        best = p
+                    break
+    return best
+
+
+@kernel
+def witness_filter(V, kept0, und0, witness, feasibility):  # pragma: no cover - numba
+    """Lark/White step: decide every undecided row of ``V`` by witness LPs.
+
+    ``kept0`` rows are known to be on the envelope.  Each undecided row is
+    either dropped (no witness, :func:`witness_decide`) or yields a witness
+    ``b``, and then the best UNDECIDED row at ``b`` joins the kept set (it
+    beats every kept row there by more than ``witness``).  A row whose LP
+    fails is kept (always safe) and counted.  Trusted input.
+
+    Returns
+    -------
+    kept : int64[]
+        Row indices, ascending.
+    lps, trouble : int, int
+        LPs solved; decisions that could not be trusted (row kept).
+    """
+    N, D = V.shape
+    nk = kept0.shape[0]
+    nu = und0.shape[0]
+    kept = np.empty(nk + nu, dtype=np.int64)
+    KT = np.empty((D, nk + nu))
+    for k in range(nk):
+        kept[k] = kept0[k]
+        for i in range(D):
+            KT[i, k] = V[kept0[k], i]
+    und = und0.copy()
+    b = np.empty(D)
+    vals = np.empty(nk + nu)
+    lps = 0
+    trouble = 0
+    while nu > 0:
+        vi = und[nu - 1]
+        v = V[vi]
+        status, delta, n_lp = witness_decide(KT, nk, v, witness, feasibility, b)
+        lps += n_lp
+        pick = -1
+        if status != LP_OPTIMAL:
+            trouble += 1
+            pick = nu - 1
+        elif delta <= witness:
+            nu -= 1
+            continue
+        elif not _price(KT, nk, v, b, vals) > witness:
+            # The LP's witness does not survive a direct check.
+            trouble += 1
+            pick = nu - 1
+        else:
+            pick = best_at(V, und, nu, b)
+        j = und[pick]
+        kept[nk] = j
+        for i in range(D):
+            KT[i, nk] = V[j, i]
+        nk += 1
+        und[pick] = und[nu - 1]
+        nu -= 1
+    return np.sort(kept[:nk]), lps, trouble
+
+
 _HIGHS_OPTIONS = {
     # HiGHS defaults (1e-7) are far looser than the witness tolerance.
     "primal_feasibility_tolerance": 1e-10,
@@ -186,7 +403,7 @@ _HIGHS_OPTIONS = {
 
 
 def witness_lp_highs(W: np.ndarray, v: np.ndarray) -> tuple[int, float, np.ndarray]:
-    """Solve (P) for ``v`` against the rows of ``W`` with scipy's HiGHS.
+    """Solve (P) for ``v`` against the ROWS of ``W`` with scipy's HiGHS.
 
     Parameters
     ----------

@@ -32,7 +32,7 @@ from typing import NamedTuple
 import numpy as np
 
 from decmdp._numba import kernel
-from decmdp.core.lp import LP_OPTIMAL, witness_lp, witness_lp_highs
+from decmdp.core.lp import LP_OPTIMAL, best_at, witness_filter, witness_lp_highs
 from decmdp.tolerances import DEFAULT_TOLERANCES, Tolerances
 
 
@@ -78,15 +78,8 @@ class PruneResult(NamedTuple):
 # ---------------------------------------------------------------- kernels
 
 
-@kernel
-def _lex_less(V, j, k):  # pragma: no cover - numba
-    """``V[j] < V[k]`` lexicographically.  Trusted input."""
-    for i in range(V.shape[1]):
-        if V[j, i] < V[k, i]:
-            return True
-        if V[j, i] > V[k, i]:
-            return False
-    return False
+_BLOCK = 128
+"""Survivors are scanned in blocks of this many columns (SIMD + early exit)."""
 
 
 @kernel
@@ -94,8 +87,14 @@ def dominance_filter(V, dominance):  # pragma: no cover - numba
     """Drop pointwise-dominated rows and duplicates of ``V`` (float64[N, D]).
 
     Row ``w`` is dropped when a surviving row ``v`` has ``v <= w + dominance``
-    in every component.  Rows are visited in order of increasing sum, so
-    dominators are usually met first.  Inputs are trusted.
+    in every component (so one of several equal rows survives).  Inputs are
+    trusted.
+
+    Rows are visited in order of increasing sum, so a row can only dominate
+    a survivor whose sum is within ``D * dominance`` of its own: those sit at
+    the tail of the survivor list and only they are checked backwards.
+    Survivors are stored as columns and scanned in blocks, component by
+    component, until every column of the block has failed.
 
     Returns
     -------
@@ -104,76 +103,81 @@ def dominance_filter(V, dominance):  # pragma: no cover - numba
     """
     N, D = V.shape
     sums = np.empty(N)
+    scale = 0.0
     for j in range(N):
         s = 0.0
         for i in range(D):
             s += V[j, i]
+            if abs(V[j, i]) > scale:
+                scale = abs(V[j, i])
         sums[j] = s
+    margin = D * dominance + 1e-9 * D * (1.0 + scale)
     order = np.argsort(sums, kind="mergesort")
+    ST = np.empty((D, N))
+    ssum = np.empty(N)
     surv = np.empty(N, dtype=np.int64)
+    ok = np.empty(_BLOCK, dtype=np.bool_)
     ns = 0
     for oi in range(N):
         w = order[oi]
         dominated = False
-        removed = 0
-        for k in range(ns):
-            v = surv[k]
-            v_le_w = True
-            w_le_v = True
+        for start in range(0, ns, _BLOCK):
+            nb = min(_BLOCK, ns - start)
+            for j in range(nb):
+                ok[j] = True
+            alive = True
             for i in range(D):
-                if V[v, i] > V[w, i] + dominance:
-                    v_le_w = False
-                if V[w, i] > V[v, i] + dominance:
-                    w_le_v = False
-                if not (v_le_w or w_le_v):
+                wi = V[w, i] + dominance
+                cnt = 0
+                for j in range(nb):
+                    ok[j] &= ST[i, start + j] <= wi
+                    cnt += ok[j]
+                if cnt == 0:
+                    alive = False
                     break
-            if v_le_w:
+            if alive:
                 dominated = True
                 break
-            if w_le_v:
+        if dominated:
+            continue
+        removed = 0
+        k = ns - 1
+        while k >= 0 and ssum[k] >= sums[w] - margin:
+            w_le_s = True
+            for i in range(D):
+                if V[w, i] > ST[i, k] + dominance:
+                    w_le_s = False
+                    break
+            if w_le_s:
                 surv[k] = -1
                 removed += 1
+            k -= 1
         if removed > 0:
             n2 = 0
             for k in range(ns):
                 if surv[k] >= 0:
                     surv[n2] = surv[k]
+                    ssum[n2] = ssum[k]
+                    for i in range(D):
+                        ST[i, n2] = ST[i, k]
                     n2 += 1
             ns = n2
-        if not dominated:
-            surv[ns] = w
-            ns += 1
-    out = np.sort(surv[:ns])
-    return out
-
-
-@kernel
-def _best_at(V, cand, n_cand, b):  # pragma: no cover - numba
-    """Position in ``cand[:n_cand]`` of the row minimizing ``b . V[row]``.
-
-    Exact ties go to the lexicographically smaller row.  Trusted input,
-    ``n_cand >= 1``.
-    """
-    D = V.shape[1]
-    best = 0
-    best_val = np.inf
-    for p in range(n_cand):
-        j = cand[p]
-        s = 0.0
+        surv[ns] = w
+        ssum[ns] = sums[w]
         for i in range(D):
-            s += b[i] * V[j, i]
-        if s < best_val or (s == best_val and _lex_less(V, j, cand[best])):
-            best_val = s
-            best = p
-    return best
+            ST[i, ns] = V[w, i]
+        ns += 1
+    return np.sort(surv[:ns])
 
 
 @kernel
 def corner_split(V, cand):  # pragma: no cover - numba
     """Split ``cand`` into rows best at some vertex / the centre, and the rest.
 
-    The best row at each vertex ``e_i`` and at the uniform belief (ties:
-    lexicographically smaller) is on the lower envelope.  Trusted input.
+    The best row at each vertex ``e_i`` and at the uniform belief (exact
+    ties: lexicographically smaller row) is on the lower envelope.  Trusted
+    input.  (Self-contained on purpose: numba's on-disk cache is invalidated
+    per source file, so kernels here call no kernel of another module.)
 
     Returns
     -------
@@ -185,14 +189,29 @@ def corner_split(V, cand):  # pragma: no cover - numba
     is_kept = np.zeros(n, dtype=np.bool_)
     if n == 0:
         return cand[:0].copy(), cand[:0].copy()
-    b = np.zeros(D)
-    for i in range(D + 1):
-        if i < D:
-            b[:] = 0.0
-            b[i] = 1.0
-        else:
-            b[:] = 1.0 / D
-        is_kept[_best_at(V, cand, n, b)] = True
+    for c in range(D + 1):
+        best = 0
+        best_val = np.inf
+        for p in range(n):
+            j = cand[p]
+            if c < D:
+                s = V[j, c]
+            else:
+                s = 0.0
+                for i in range(D):
+                    s += V[j, i]
+                s /= D
+            if s < best_val:
+                best_val = s
+                best = p
+            elif s == best_val:
+                k = cand[best]
+                for i in range(D):
+                    if V[j, i] != V[k, i]:
+                        if V[j, i] < V[k, i]:
+                            best = p
+                        break
+        is_kept[best] = True
     nk = 0
     for p in range(n):
         if is_kept[p]:
@@ -209,86 +228,6 @@ def corner_split(V, cand):  # pragma: no cover - numba
             und[c] = cand[p]
             c += 1
     return kept, und
-
-
-@kernel
-def witness_filter(V, kept0, und0, witness, feasibility):  # pragma: no cover - numba
-    """Lark/White step: decide every undecided row with witness LPs.
-
-    ``kept0`` rows are known to be on the envelope; each row of ``und0`` is
-    either dropped (no witness) or, through a witness belief, some undecided
-    row joins the kept set.  Trusted input.
-
-    Returns
-    -------
-    kept : int64[]
-        Row indices, ascending.
-    lps, trouble : int, int
-        LPs solved; LPs whose outcome could not be trusted (vector kept).
-    """
-    N, D = V.shape
-    nk = kept0.shape[0]
-    nu = und0.shape[0]
-    kept = np.empty(nk + nu, dtype=np.int64)
-    kept[:nk] = kept0
-    und = und0.copy()
-    b = np.empty(D)
-    lps = 0
-    trouble = 0
-    while nu > 0:
-        vi = und[nu - 1]
-        # Cheap exit: a kept vector no worse than v + witness everywhere.
-        dropped = False
-        for k in range(nk):
-            w = kept[k]
-            worst = -np.inf
-            for i in range(D):
-                d = V[w, i] - V[vi, i]
-                if d > worst:
-                    worst = d
-                    if worst > witness:
-                        break
-            if worst <= witness:
-                dropped = True
-                break
-        if dropped:
-            nu -= 1
-            continue
-        status, delta = witness_lp(V, kept, nk, vi, feasibility, b)
-        lps += 1
-        if status != LP_OPTIMAL:
-            trouble += 1
-            kept[nk] = vi
-            nk += 1
-            nu -= 1
-            continue
-        if delta <= witness:
-            nu -= 1
-            continue
-        # Verify the witness directly: v must beat every kept vector at b.
-        vb = 0.0
-        for i in range(D):
-            vb += b[i] * V[vi, i]
-        gap = np.inf
-        for k in range(nk):
-            s = 0.0
-            w = kept[k]
-            for i in range(D):
-                s += b[i] * V[w, i]
-            if s - vb < gap:
-                gap = s - vb
-        if not gap > witness:
-            trouble += 1
-            kept[nk] = vi
-            nk += 1
-            nu -= 1
-            continue
-        p = _best_at(V, und, nu, b)
-        kept[nk] = und[p]
-        nk += 1
-        und[p] = und[nu - 1]
-        nu -= 1
-    return np.sort(kept[:nk]), lps, trouble
 
 
 # ---------------------------------------------------------------- driver
@@ -321,7 +260,7 @@ def _witness_filter_highs(V, kept0, und0, tol: Tolerances):
             kept.append(und.pop())
             continue
         und_arr = np.asarray(und, dtype=np.int64)
-        p = _best_at(V, und_arr, len(und), b)
+        p = best_at(V, und_arr, len(und), b)
         kept.append(und[p])
         und[p] = und[-1]
         und.pop()
