@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from decmdp.core.lp import LP_OPTIMAL, witness_lp, witness_lp_highs
+from decmdp.core.lp import LP_OPTIMAL, witness_decide, witness_lp, witness_lp_highs
 from decmdp.core.prune import LPSolver, dominance_filter, prune, prune_counted
 from decmdp.tolerances import DEFAULT_TOLERANCES, Tolerances
 
@@ -102,6 +102,35 @@ def test_numba_lp_agrees_with_highs(V, pick):
     assert np.all(b >= 0) and b.sum() == pytest.approx(1.0)
     achieved = np.min((V[kept] - V[vi]) @ b)
     assert achieved == pytest.approx(delta, abs=1e-8 * scale)
+
+
+@SETTINGS
+@given(vector_sets(max_n=40, max_d=6), st.integers(0, 10**6), st.integers(0, 30))
+def test_constraint_generation_decides_like_the_full_lp(V, pick, n_hint):
+    n, d = V.shape
+    if n < 2:
+        V = np.vstack([V, V[::-1] + 1.0])
+        n = len(V)
+    vi = pick % n
+    others = [j for j in range(n) if j != vi]
+    KT = np.ascontiguousarray(V[others].T)
+    v = V[vi].copy()
+    tol = DEFAULT_TOLERANCES
+    _, delta_h, _ = witness_lp_highs(V[others], v)
+    hint = np.arange(n_hint, dtype=np.int64) % len(others)  # any stale hint is allowed
+    b = np.empty(d)
+    status, delta, lps, n_new = witness_decide(
+        KT, len(others), v, tol.witness, tol.lp_feasibility, b, hint, len(hint)
+    )
+    assert status == LP_OPTIMAL
+    assert 0 <= n_new <= len(hint)
+    scale = max(1.0, float(np.ptp(V)))
+    if abs(delta_h) > 1e-8 * scale:  # clear-cut cases only
+        assert (delta > tol.witness) == (delta_h > tol.witness)
+    if delta > tol.witness:  # the witness is real, priced directly
+        assert np.all(b >= 0) and b.sum() == pytest.approx(1.0)
+        assert np.min((V[others] - v) @ b) == pytest.approx(delta, abs=1e-12 * scale)
+        assert delta <= delta_h + 1e-8 * scale
 
 
 def test_lp_drops_a_vector_dominated_only_by_a_combination():

@@ -213,7 +213,7 @@ def _price(KT, m, v, b, vals):  # pragma: no cover - numba
 
 
 @kernel
-def witness_decide(KT, n_kept, v, witness, feasibility, b):  # pragma: no cover - numba
+def witness_decide(KT, n_kept, v, witness, feasibility, b, hint, n_hint):  # pragma: no cover - numba
     """Decide ``delta* > witness`` for ``v`` against ``KT[:, :n_kept]``.
 
     (P) needs at most ``D + 1`` of the kept vectors at its optimum, so the
@@ -250,21 +250,7 @@ def witness_decide(KT, n_kept, v, witness, feasibility, b):  # pragma: no cover 
     if m == 0:
         for i in range(D):
             b[i] = 1.0 / D
-        return LP_OPTIMAL, np.inf, 0
-    i0 = 0
-    best_gap = -np.inf
-    for i in range(D):
-        g = np.inf
-        for j in range(m):
-            if KT[i, j] < g:
-                g = KT[i, j]
-        g -= v[i]
-        if g > best_gap:
-            best_gap = g
-            i0 = i
-    for i in range(D):
-        b[i] = 0.0
-    b[i0] = 1.0
+        return LP_OPTIMAL, np.inf, 0, 0
     work = np.empty(m, dtype=np.int64)
     in_work = np.zeros(m, dtype=np.bool_)
     vals = np.empty(m)
@@ -272,12 +258,42 @@ def witness_decide(KT, n_kept, v, witness, feasibility, b):  # pragma: no cover 
     cand_vals = np.empty(m)
     nw = 0
     lps = 0
+    for h in range(n_hint):
+        j = hint[h]
+        if j < m and not in_work[j]:
+            in_work[j] = True
+            work[nw] = j
+            nw += 1
+    if nw > 0:
+        # Warm start: the previous vector's working set (often a neighbour).
+        status, delta_s = witness_lp(KT, work, nw, v, feasibility, b)
+        lps += 1
+        if status != LP_OPTIMAL:
+            return status, 0.0, lps, _keep_hint(work, nw, hint)
+        if delta_s <= witness:
+            return LP_OPTIMAL, delta_s, lps, _keep_hint(work, nw, hint)
+    else:
+        # Cold start at the vertex where v comes closest to the kept set.
+        i0 = 0
+        best_gap = -np.inf
+        for i in range(D):
+            g = np.inf
+            for j in range(m):
+                if KT[i, j] < g:
+                    g = KT[i, j]
+            g -= v[i]
+            if g > best_gap:
+                best_gap = g
+                i0 = i
+        for i in range(D):
+            b[i] = 0.0
+        b[i0] = 1.0
     first = 2 * (D + 1)
     batch = D + 1
     for _ in range(m + 1):
         delta_b = _price(KT, m, v, b, vals)
         if delta_b > witness:
-            return LP_OPTIMAL, delta_b, lps
+            return LP_OPTIMAL, delta_b, lps, _keep_hint(work, nw, hint)
         want = first if nw == 0 else batch
         nc = 0
         for j in range(m):
@@ -286,7 +302,7 @@ def witness_decide(KT, n_kept, v, witness, feasibility, b):  # pragma: no cover 
                 cand_vals[nc] = vals[j]
                 nc += 1
         if nc == 0:
-            return LP_NUMERICAL, 0.0, lps
+            return LP_NUMERICAL, 0.0, lps, _keep_hint(work, nw, hint)
         if nc > want:
             thr = np.partition(cand_vals[:nc], want - 1)[want - 1]
         else:
@@ -302,10 +318,19 @@ def witness_decide(KT, n_kept, v, witness, feasibility, b):  # pragma: no cover 
         status, delta_s = witness_lp(KT, work, nw, v, feasibility, b)
         lps += 1
         if status != LP_OPTIMAL:
-            return status, 0.0, lps
+            return status, 0.0, lps, _keep_hint(work, nw, hint)
         if delta_s <= witness:
-            return LP_OPTIMAL, delta_s, lps
-    return LP_ITERATION_LIMIT, 0.0, lps
+            return LP_OPTIMAL, delta_s, lps, _keep_hint(work, nw, hint)
+    return LP_ITERATION_LIMIT, 0.0, lps, _keep_hint(work, nw, hint)
+
+
+@kernel
+def _keep_hint(work, nw, hint):  # pragma: no cover - numba
+    """Copy the most recent ``len(hint)`` working-set columns into ``hint``."""
+    n = min(nw, hint.shape[0])
+    for h in range(n):
+        hint[h] = work[nw - n + h]
+    return n
 
 
 @kernel
@@ -337,14 +362,46 @@ def best_at(V, cand, n_cand, b):  # pragma: no cover - numba
 
 
 @kernel
+def _best_undecided(UT, nu, b, vals, V, und):  # pragma: no cover - numba
+    """Position ``p < nu`` minimizing ``b . UT[:, p]``; exact ties go to the
+    lexicographically smaller row ``V[und[p]]``.  Trusted input."""
+    D = UT.shape[0]
+    for p in range(nu):
+        vals[p] = 0.0
+    for i in range(D):
+        bi = b[i]
+        if bi != 0.0:
+            for p in range(nu):
+                vals[p] += bi * UT[i, p]
+    best = 0
+    for p in range(1, nu):
+        if vals[p] < vals[best]:
+            best = p
+    low = vals[best]
+    for p in range(best + 1, nu):
+        if vals[p] == low:
+            j = und[p]
+            k = und[best]
+            for i in range(D):
+                if V[j, i] != V[k, i]:
+                    if V[j, i] < V[k, i]:
+                        best = p
+                    break
+    return best
+
+
+@kernel
 def witness_filter(V, kept0, und0, witness, feasibility):  # pragma: no cover - numba
     """Lark/White step: decide every undecided row of ``V`` by witness LPs.
 
     ``kept0`` rows are known to be on the envelope.  Each undecided row is
     either dropped (no witness, :func:`witness_decide`) or yields a witness
     ``b``, and then the best UNDECIDED row at ``b`` joins the kept set (it
-    beats every kept row there by more than ``witness``).  A row whose LP
-    fails is kept (always safe) and counted.  Trusted input.
+    beats every kept row there by more than ``witness``, and no other
+    candidate beats it there, so it belongs to the final envelope).  A row
+    whose decision fails is kept (always safe) and counted.  Kept and
+    undecided rows are held column-major (``KT``, ``UT``) for pricing.
+    Trusted input.
 
     Returns
     -------
@@ -363,34 +420,40 @@ def witness_filter(V, kept0, und0, witness, feasibility):  # pragma: no cover - 
         for i in range(D):
             KT[i, k] = V[kept0[k], i]
     und = und0.copy()
+    UT = np.empty((D, nu))
+    for p in range(nu):
+        for i in range(D):
+            UT[i, p] = V[und[p], i]
     b = np.empty(D)
-    vals = np.empty(nk + nu)
+    vals = np.empty(nu)
+    hint = np.empty(min(12 * (D + 1), max(2 * (D + 1), 200)), dtype=np.int64)
+    n_hint = 0
     lps = 0
     trouble = 0
     while nu > 0:
-        vi = und[nu - 1]
-        v = V[vi]
-        status, delta, n_lp = witness_decide(KT, nk, v, witness, feasibility, b)
+        v = V[und[nu - 1]]
+        status, delta, n_lp, n_hint = witness_decide(
+            KT, nk, v, witness, feasibility, b, hint, n_hint
+        )
         lps += n_lp
-        pick = -1
         if status != LP_OPTIMAL:
             trouble += 1
             pick = nu - 1
         elif delta <= witness:
             nu -= 1
             continue
-        elif not _price(KT, nk, v, b, vals) > witness:
-            # The LP's witness does not survive a direct check.
-            trouble += 1
-            pick = nu - 1
         else:
-            pick = best_at(V, und, nu, b)
+            # delta is the margin of v at b over every kept row, priced
+            # directly: b is a witness.
+            pick = _best_undecided(UT, nu, b, vals, V, und)
         j = und[pick]
         kept[nk] = j
         for i in range(D):
             KT[i, nk] = V[j, i]
         nk += 1
         und[pick] = und[nu - 1]
+        for i in range(D):
+            UT[i, pick] = UT[i, nu - 1]
         nu -= 1
     return np.sort(kept[:nk]), lps, trouble
 
