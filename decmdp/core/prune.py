@@ -12,7 +12,8 @@ with the same ``f`` (up to ``Tolerances.witness``), cheapest test first
     survivors --- 2. corners: the best vector at each vertex e_i and at the
         |            uniform belief is on the envelope -> kept
         v
-    undecided --- 3. Lark/White witness LP of v against kept:
+    undecided --- 3. Lark/White witness LP of v against kept (solved by
+                     constraint generation in decmdp.core.lp):
                      delta > witness  -> b is a witness: the best UNDECIDED
                                          vector at b joins kept (v may stay
                                          undecided and is tested again)
