@@ -67,13 +67,17 @@ class VectorLimitError(RuntimeError):
         The number of vectors that stage needed (at least).
     limit : int
         The limit that was set.
+    what : str
+        What was counted: ``"vectors"`` (after pruning) or the raw
+        cross-sum about to be built, whose cap is a multiple of the limit.
     """
 
-    def __init__(self, stage: int, count: int, limit: int):
+    def __init__(self, stage: int, count: int, limit: int, what: str = "vectors"):
         self.stage = int(stage)
         self.count = int(count)
         self.limit = int(limit)
+        self.what = what
         super().__init__(
-            f"stage {self.stage} needs at least {self.count} vectors, more than "
+            f"stage {self.stage} needs at least {self.count} {what}, more than "
             f"the limit of {self.limit} (raise it with --max-vectors / max_vectors)"
         )

@@ -297,3 +297,17 @@ def test_horizon_zero_is_terminal_only():
 def test_invalid_method_lists_valid_ones():
     with pytest.raises(ValueError, match="'lifted', 'enumerate'"):
         value_iteration(tiger(), 1, method="witness")
+
+
+def test_raw_cross_sum_cap_is_a_multiple_of_the_vector_limit():
+    from decmdp.core.prune import LPSolver
+    from decmdp.core.value_iteration import RAW_CROSS_SUM_FACTOR, _Stage
+    from decmdp.errors import VectorLimitError
+    from decmdp.tolerances import DEFAULT_TOLERANCES
+
+    stage = _Stage(3, DEFAULT_TOLERANCES, LPSolver.NUMBA, max_vectors=10)
+    stage.check_raw(RAW_CROSS_SUM_FACTOR * 10)
+    with pytest.raises(VectorLimitError, match="stage 3 needs at least 641 raw cross-sum vectors") as info:
+        stage.check_raw(RAW_CROSS_SUM_FACTOR * 10 + 1)
+    assert (info.value.stage, info.value.limit) == (3, RAW_CROSS_SUM_FACTOR * 10)
+    _Stage(3, DEFAULT_TOLERANCES, LPSolver.NUMBA, max_vectors=None).check_raw(10**12)

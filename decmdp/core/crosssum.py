@@ -155,6 +155,7 @@ def action_cross_sum(
     prune: PruneFn,
     count_generated: Callable[[int], None],
     check_limit: Callable[[int], None],
+    check_raw: Callable[[int], None] = lambda n: None,
 ) -> ActionQ:
     """``Q(y, a)`` by incremental pruning in the lifted space.
 
@@ -176,6 +177,9 @@ def action_cross_sum(
         Told the size of every set produced before pruning.
     check_limit : callable
         Told the size of every pruned partial cross-sum; raises past a limit.
+    check_raw : callable, optional
+        Told the size of every raw cross-sum before it is built; raises past
+        a limit (bounds memory).
     """
     D = cost_row.shape[0]
     pruned = []
@@ -190,6 +194,7 @@ def action_cross_sum(
     for m in order:
         G, sel = pruned[m]
         single = partial.shape[0] == 1 or G.shape[0] == 1
+        check_raw(partial.shape[0] * G.shape[0])
         partial, prov = cross_sum(partial, prov, G, sel)
         count_generated(partial.shape[0])
         if not single:

@@ -42,6 +42,11 @@ from decmdp.errors import VectorLimitError
 from decmdp.tolerances import DEFAULT_TOLERANCES, Tolerances
 
 
+RAW_CROSS_SUM_FACTOR = 64
+"""An unpruned cross-sum may hold at most this many times ``max_vectors`` rows
+(it is built in full before it is pruned, so this bounds the memory)."""
+
+
 class Method(enum.Enum):
     """How the backup handles the inner action dimension."""
 
@@ -100,6 +105,12 @@ class _Stage:
         if self.max_vectors is not None and n > self.max_vectors:
             raise VectorLimitError(stage=self.t, count=n, limit=self.max_vectors)
 
+    def check_raw(self, n: int) -> None:
+        """Refuse to build an unpruned cross-sum far beyond the vector limit."""
+        if self.max_vectors is not None and n > RAW_CROSS_SUM_FACTOR * self.max_vectors:
+            raise VectorLimitError(stage=self.t, count=n, limit=RAW_CROSS_SUM_FACTOR * self.max_vectors,
+                                   what="raw cross-sum vectors before pruning")
+
 
 def _backup_y(data, cost_t, y, nxt: StageValue, method: Method, st: _Stage):
     """``Gamma_t(y)`` with provenance: (values, action, prescription, successor)."""
@@ -125,6 +136,7 @@ def _backup_y(data, cost_t, y, nxt: StageValue, method: Method, st: _Stage):
                 st.prune,
                 st.count_generated,
                 st.check_limit,
+                st.check_raw,
             )
             if L > 1:
                 alpha, presc = lifted_min(aq.q, S, L)
@@ -147,6 +159,7 @@ def _backup_y(data, cost_t, y, nxt: StageValue, method: Method, st: _Stage):
                     st.prune,
                     st.count_generated,
                     st.check_limit,
+                    st.check_raw,
                 )
                 presc = np.broadcast_to(g, aq.q.shape).copy()
                 sets.append((aq.q, a, presc, aq.successor))
