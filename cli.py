@@ -128,7 +128,7 @@ def info(file, as_json):
     if as_json:
         click.echo(json.dumps(facts))
         return
-    click.echo(f"{model.name}: {model.description.splitlines()[0] if model.description else ''}".rstrip(": "))
+    click.echo(f"{model.name}: {_headline(model.description)}".rstrip(": "))
     click.echo(f"  player 1      {model.n1} states, {model.m1} actions")
     click.echo(f"  player 2      {model.n2} states, {model.m2} actions")
     click.echo(f"  objective     {model.sense.value} {'cost' if model.sense.value == 'minimize' else 'reward'}"
@@ -137,6 +137,12 @@ def info(file, as_json):
     click.echo(f"  transition    {facts['transition']}")
     click.echo(f"  prescriptions |U2|^|X2| = {model.m2}^{model.n2} = {model.prescriptions}")
     click.echo(f"  memory        {_bytes(model.nbytes)}")
+
+
+def _headline(text: str, width: int = 100) -> str:
+    """The first sentence of ``text``, cut to ``width`` characters."""
+    first = text.strip().split(". ")[0].splitlines()[0] if text.strip() else ""
+    return first if len(first) <= width else first[: width - 3].rstrip() + "..."
 
 
 def _bytes(n: int) -> str:
