@@ -44,9 +44,12 @@ class Bounds:
 
 def full_information_value(model: TwoPlayerMDP, horizon: int) -> float:
     """Optimal value (minimization form) of the centralized MDP on ``(x1, x2)``."""
-    K = model.joint_transition()
     value = model.terminal_cost.copy()
     for t in range(horizon - 1, -1, -1):
-        q = model.stage_cost(t) + model.discount * np.einsum("xyabpq,pq->xyab", K, value)
+        q = model.stage_cost(t).copy()  # [x1, x2, u1, u2]
+        for x1 in range(model.n1):
+            for u1 in range(model.m1):
+                block = model.transition_block(x1, u1)  # [x2, u2, x1', x2']
+                q[x1, :, u1, :] += model.discount * np.einsum("bcpq,pq->bc", block, value)
         value = q.min(axis=(2, 3))
     return float((model.initial * value).sum())

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from decmdp.errors import PolicyError
 from decmdp.model import TwoPlayerMDP
 from decmdp.policy import PolicyGraph
 
@@ -36,7 +37,6 @@ def evaluate(model: TwoPlayerMDP, policy: PolicyGraph) -> float:
     """
     policy.check(model)
     tables = policy.tables()
-    K = model.joint_transition()
     horizon, beta = policy.horizon, model.discount
     mass = np.zeros((len(tables.stage), model.n2))
     for x1 in range(model.n1):
@@ -51,10 +51,14 @@ def evaluate(model: TwoPlayerMDP, policy: PolicyGraph) -> float:
             continue
         x1, u1, g = tables.x1[node], tables.u1[node], tables.prescription[node]
         total += beta**t * float(weight @ model.stage_cost(t)[x1, x2, u1, g])
-        flow = np.einsum("s,spq->pq", weight, K[x1, x2, u1, g])  # [x1', x2']
+        flow = np.einsum("s,spq->pq", weight, model.transition_block(x1, u1)[x2, g])  # [x1', x2']
         if t == horizon - 1:
             total += beta**horizon * float((flow * model.terminal_cost).sum())
             continue
         for x1_next in np.flatnonzero(flow.sum(axis=1) > 0):
-            mass[tables.next[node, x1_next]] += flow[x1_next]
+            child = tables.next[node, x1_next]
+            if child < 0:  # check() requires a successor wherever x1' can follow
+                raise PolicyError(f"node {policy.nodes[node]}: no successor for reachable "
+                                  f"x1'={model.player1_states[x1_next]}")
+            mass[child] += flow[x1_next]
     return float(model.to_user_sense(total))

@@ -161,6 +161,24 @@ class TwoPlayerMDP:
             return self.transition1
         return self.transition[:, 0, :, 0, :, :].sum(axis=3)
 
+    def player1_support(self) -> np.ndarray:
+        """Boolean ``[x1, u1, x1']``: can ``x1'`` follow ``(x1, u1)``?
+
+        For a joint transition this is the union over ``x2, u2``: one-sided
+        coupling holds only within the probability tolerance, so a marginal
+        that is 0 at one ``(x2, u2)`` may be 1e-10 at another, and that
+        successor must still be planned for.
+        """
+        if self.transition1 is not None:
+            return self.transition1 > 0
+        return (self.transition.sum(axis=5) > 0).any(axis=(1, 3))
+
+    def transition_block(self, x1: int, u1: int) -> np.ndarray:
+        """``K[x1, :, u1, :, :, :]`` as ``[x2, u2, x1', x2']``, without building all of ``K``."""
+        if self.transition is not None:
+            return self.transition[x1, :, u1]
+        return self.transition1[x1, u1][None, None, :, None] * self.transition2[x1, :, u1][:, :, None, :]
+
     def joint_transition(self) -> np.ndarray:
         """``K[x1, x2, u1, u2, x1', x2']`` (built from the factors when factored)."""
         if self.transition is not None:
@@ -250,6 +268,8 @@ class TwoPlayerMDP:
             Listing every violation found, with field and indices by name.
         """
         errors = ErrorList()
+        if initial is None:
+            errors.add("initial: missing; expected the [x1][x2] initial distribution")
         sense, stage, terminal, terminal_field = _pick_sense(cost, reward, terminal_cost,
                                                              terminal_reward, errors)
         errors.raise_if_any()
@@ -267,7 +287,9 @@ class TwoPlayerMDP:
 
         factored = transition is None
         if factored and (transition1 is None or transition2 is None):
-            errors.add("transition: give either transition1 and transition2, or a joint transition")
+            missing = " and ".join(f for f, v in (("transition1", transition1), ("transition2", transition2))
+                                   if v is None)
+            errors.add(f"{missing}: missing; give transition1 and transition2, or a joint transition")
         if not factored and (transition1 is not None or transition2 is not None):
             errors.add("transition: give either transition1 and transition2, or a joint transition, not both")
         errors.raise_if_any()
@@ -280,12 +302,19 @@ class TwoPlayerMDP:
                                    ("player1.actions", player1_actions, sizes["m1"]),
                                    ("player2.states", player2_states, sizes["n2"]),
                                    ("player2.actions", player2_actions, sizes["m2"])):
-            names[field] = tuple(given) if given is not None else tuple(str(i) for i in range(size))
+            if given is None:
+                names[field] = tuple(str(i) for i in range(size))
+            elif isinstance(given, (list, tuple)):
+                names[field] = tuple(given)
+            else:
+                errors.add(f"{field}: is {given!r}, expected a list of {size} names")
+                continue
             check_names(field, list(names[field]), errors)
         ok_h = check_horizon(horizon, errors)
         check_discount(discount, errors)
-        if not isinstance(name, str) or not isinstance(description, str):
-            errors.add("name/description: expected strings")
+        for field, value in (("name", name), ("description", description)):
+            if not isinstance(value, str):
+                errors.add(f"{field}: is {value!r}, expected a string")
         errors.raise_if_any()
 
         X1, X2 = names["player1.states"], names["player2.states"]

@@ -29,6 +29,7 @@ import numpy as np
 
 from decmdp.errors import PolicyError
 from decmdp.model import TwoPlayerMDP
+from decmdp.validation import ErrorList, check_horizon
 
 POLICY_FORMAT = "decmdp-policy/1"
 
@@ -112,12 +113,13 @@ class PolicyGraph:
                               f"the problem has {list(getattr(model, field))}")
         if errors:
             raise PolicyError(errors)
-        if isinstance(self.horizon, bool) or not isinstance(self.horizon, int) or self.horizon < 1:
-            raise PolicyError(f"horizon: is {self.horizon!r}, expected a positive integer")
+        horizon_errors = ErrorList()
+        if not check_horizon(self.horizon, horizon_errors):
+            raise PolicyError(horizon_errors.messages)
         if model.is_time_varying and self.horizon > model.cost.shape[0]:
             errors.append(f"horizon: policy has {self.horizon} stages, the problem's time-varying "
                           f"cost only {model.cost.shape[0]}")
-        P1 = model.player1_transition()
+        support, P1 = model.player1_support(), model.player1_transition()
         X1, U1, U2 = model.player1_states, model.player1_actions, model.player2_actions
         g = self.graph
         for node in self.nodes:
@@ -148,7 +150,7 @@ class PolicyGraph:
                 if observed:
                     errors.append(f"{where}: is at the last stage {t} but has successors")
                 continue
-            for j in np.flatnonzero(P1[X1.index(x1), U1.index(u1)] > 0):
+            for j in np.flatnonzero(support[X1.index(x1), U1.index(u1)]):
                 child = observed.get(X1[j])
                 if child is None:
                     errors.append(f"{where}: no successor for x1'={X1[j]}, which has probability "

@@ -51,10 +51,8 @@ def reduce(model: TwoPlayerMDP, horizon: int | None = None) -> BackupData:
         ``Y = |X1|``, ``A = |U1|``, ``S = |X2|``, ``L = |U2|``, labels = ``X1``.
     """
     horizon = model.horizon if horizon is None else horizon
-    K, beta = model.joint_transition(), model.discount
     cost = _stage_costs(model, horizon).transpose(0, 1, 3, 2, 4)  # [t, x1, u1, x2, u2]
-    return _backup_data(model, cost, model.m1, lambda a: a,
-                        lambda x1, a, x1_next: beta * K[x1, :, a, :, x1_next, :])
+    return _backup_data(model, cost, model.m1, lambda a: a, lambda block, a: block)
 
 
 def reduce_blind(model: TwoPlayerMDP, horizon: int | None = None) -> BackupData:
@@ -64,28 +62,31 @@ def reduce_blind(model: TwoPlayerMDP, horizon: int | None = None) -> BackupData:
     the other side of the optimum from the full-information MDP.
     """
     horizon = model.horizon if horizon is None else horizon
-    K, beta, m2 = model.joint_transition(), model.discount, model.m2
+    m2 = model.m2
     cost = _stage_costs(model, horizon)  # [t, x1, x2, u1, u2] -> [t, x1, (u1, u2), x2, 1]
     cost = cost.transpose(0, 1, 3, 4, 2).reshape(cost.shape[0], model.n1, model.m1 * m2, model.n2, 1)
     return _backup_data(model, cost, model.m1 * m2, lambda a: a // m2,
-                        lambda x1, a, x1_next: beta * K[x1, :, a // m2, a % m2, x1_next, :][:, None, :])
+                        lambda block, a: block[:, a % m2 : a % m2 + 1])
 
 
 def _backup_data(model: TwoPlayerMDP, cost: np.ndarray, n_actions: int, player1_action,
-                 projection) -> BackupData:
+                 lifted) -> BackupData:
     """Assemble :class:`BackupData` with one branch per reachable ``x1'``.
 
-    ``player1_action(a)`` is the ``u1`` inside action ``a`` (it fixes which
-    ``x1'`` are reachable); ``projection(x1, a, x1')`` is the branch's
-    ``[x2, l, x2']`` block, discount included.
+    ``player1_action(a)`` is the ``u1`` inside action ``a``; it fixes which
+    ``x1'`` can follow and the transition block ``K[x1, :, u1, :, x1', :]``
+    (``[x2, u2, x2']``), of which ``lifted(block, a)`` keeps the ``[x2, l, x2']``
+    part the action controls.  The discount is applied here.
     """
-    P1 = model.player1_transition()
+    support = model.player1_support()
     ptr, target, blocks = [0], [], []
     for x1 in range(model.n1):
         for a in range(n_actions):
-            for x1_next in np.flatnonzero(P1[x1, player1_action(a)] > 0):
+            u1 = player1_action(a)
+            block = model.transition_block(x1, u1)  # [x2, u2, x1', x2']
+            for x1_next in np.flatnonzero(support[x1, u1]):
                 target.append(x1_next)
-                blocks.append(projection(x1, a, x1_next))
+                blocks.append(model.discount * lifted(block[:, :, x1_next, :], a))
             ptr.append(len(target))
     return BackupData(
         cost=np.ascontiguousarray(cost, dtype=np.float64),

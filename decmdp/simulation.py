@@ -11,6 +11,8 @@ from decmdp.model import TwoPlayerMDP
 from decmdp.policy import PolicyGraph
 
 Z_95 = 1.959963984540054
+CHUNK = 65_536
+"""Episodes simulated together; bounds the memory of a long simulation."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -63,28 +65,46 @@ def simulate(model: TwoPlayerMDP, policy: PolicyGraph, episodes: int = 10_000,
     """
     if isinstance(episodes, bool) or not isinstance(episodes, int) or episodes < 2:
         raise ValueError(f"episodes: is {episodes!r}, expected an integer >= 2")
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or seed < 0):
+        raise ValueError(f"seed: is {seed!r}, expected a non-negative integer or None")
     policy.check(model)
     tables = policy.tables()
     rng = np.random.default_rng(seed)
-    K = model.joint_transition().reshape(model.n1, model.n2, model.m1, model.m2, -1)
-    horizon, beta = policy.horizon, model.discount
+    count, mean, m2 = 0, 0.0, 0.0
+    for start in range(0, episodes, CHUNK):
+        totals = _run_episodes(model, policy.horizon, tables, min(CHUNK, episodes - start), rng)
+        # Chan et al.'s pairwise update of the running mean and sum of squared deviations
+        n, chunk_mean = totals.size, float(totals.mean())
+        delta = chunk_mean - mean
+        m2 += float(((totals - chunk_mean) ** 2).sum()) + delta**2 * count * n / (count + n)
+        mean += delta * n / (count + n)
+        count += n
+    stderr = math.sqrt(m2 / (count - 1) / count)
+    return SimulationResult(mean, stderr, mean - Z_95 * stderr, mean + Z_95 * stderr, episodes, seed)
 
-    joint0 = _sample(np.broadcast_to(model.initial.ravel(), (episodes, model.n1 * model.n2)), rng)
-    x1, x2 = np.divmod(joint0, model.n2)
+
+def _run_episodes(model: TwoPlayerMDP, horizon: int, tables, episodes: int,
+                  rng: np.random.Generator) -> np.ndarray:
+    """Total discounted objective (file's sense) of ``episodes`` episodes."""
+    n1, n2, beta = model.n1, model.n2, model.discount
+    x1, x2 = np.divmod(_sample(np.broadcast_to(model.initial.ravel(), (episodes, n1 * n2)), rng), n2)
     node = tables.start[x1]
     total = np.zeros(episodes)
     for t in range(horizon):
         u1 = tables.u1[node]
         u2 = tables.prescription[node, x2]
         total += beta**t * model.stage_cost(t)[x1, x2, u1, u2]
-        x1, x2 = np.divmod(_sample(K[x1, x2, u1, u2], rng), model.n2)
+        joint_next = np.empty(episodes, dtype=np.int64)
+        pair = x1 * model.m1 + u1
+        for key in np.unique(pair):  # one transition block per (x1, u1) in use
+            rows = np.flatnonzero(pair == key)
+            block = model.transition_block(*divmod(int(key), model.m1)).reshape(n2, model.m2, n1 * n2)
+            joint_next[rows] = _sample(block[x2[rows], u2[rows]], rng)
+        x1, x2 = np.divmod(joint_next, n2)
         if t < horizon - 1:
             node = tables.next[node, x1]
     total += beta**horizon * model.terminal_cost[x1, x2]
-    total = model.to_user_sense(total)
-    mean = float(total.mean())
-    stderr = float(total.std(ddof=1) / math.sqrt(episodes))
-    return SimulationResult(mean, stderr, mean - Z_95 * stderr, mean + Z_95 * stderr, episodes, seed)
+    return model.to_user_sense(total)
 
 
 def _sample(rows: np.ndarray, rng: np.random.Generator) -> np.ndarray:

@@ -153,6 +153,10 @@ def check_names(field: str, names, errors: ErrorList) -> bool:
         if not isinstance(name, str) or not name.strip():
             errors.add(f"{field}[{i}]: is {name!r}, expected a non-empty string")
             ok = False
+        elif not name.isprintable():
+            errors.add(f"{field}[{i}]: {name!r} contains a control character (newline, tab, ...); "
+                       "names must be printable")
+            ok = False
         elif name == "*":
             errors.add(f"{field}[{i}]: '*' is reserved (the wildcard of the sparse form); "
                        "choose another name")
@@ -165,10 +169,15 @@ def check_names(field: str, names, errors: ErrorList) -> bool:
     return ok
 
 
+MAX_HORIZON = 1_000_000
+"""Largest horizon accepted: far beyond any exact solve, small enough to index."""
+
+
 def check_horizon(horizon, errors: ErrorList, field: str = "horizon") -> bool:
-    """The horizon must be a positive integer (bools are not integers)."""
-    if isinstance(horizon, bool) or not isinstance(horizon, (int, np.integer)) or horizon < 1:
-        errors.add(f"{field}: is {horizon!r}, expected a positive integer")
+    """The horizon must be an integer in ``1..MAX_HORIZON`` (bools are not integers)."""
+    if (isinstance(horizon, bool) or not isinstance(horizon, (int, np.integer))
+            or not 1 <= horizon <= MAX_HORIZON):
+        errors.add(f"{field}: is {horizon!r}, expected a positive integer <= {MAX_HORIZON}")
         return False
     return True
 

@@ -256,3 +256,25 @@ def test_reward_sense_reports_the_reward():
     value = decmdp.evaluate(cost, policy)
     assert decmdp.solve(reward, bounds=False).value >= value - 1e-9
     assert decmdp.solve(cost, bounds=False).value <= value + 1e-9
+
+
+def test_simulation_statistics_stream_exactly_over_chunks(monkeypatch):
+    """Chunked mean and standard error equal the one-pass numpy figures."""
+    import decmdp.simulation as simulation
+
+    totals = np.random.default_rng(5).normal(3.0, 2.0, size=23)
+    chunks = iter(np.split(totals, [7, 14, 21]))
+    monkeypatch.setattr(simulation, "CHUNK", 7)
+    monkeypatch.setattr(simulation, "_run_episodes", lambda *args: next(chunks))
+    model = hand_problem()
+    solution = decmdp.solve(model, bounds=False)
+    result = simulation.simulate(model, solution.policy, episodes=23, seed=1)
+    assert result.mean == pytest.approx(totals.mean(), abs=1e-12)
+    assert result.stderr == pytest.approx(totals.std(ddof=1) / np.sqrt(23), abs=1e-12)
+
+
+@pytest.mark.parametrize("seed", [-1, 1.5, True, "3"])
+def test_simulation_rejects_a_bad_seed(seed):
+    model = hand_problem()
+    with pytest.raises(ValueError, match="seed: is"):
+        decmdp.simulate(model, decmdp.solve(model, bounds=False).policy, episodes=10, seed=seed)

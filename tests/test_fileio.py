@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 FORMAT_DOC = ROOT / "docs" / "format.md"
 
 # ------------------------------------------------------------------ strategies
-NAME = st.text(min_size=1, max_size=4).filter(lambda s: s.strip() != "" and s != "*")
+NAME = st.text(min_size=1, max_size=4).filter(lambda s: s.strip() != "" and s != "*" and s.isprintable())
 
 
 def _distribution(rng: np.random.Generator, shape, n_outcome_axes: int) -> np.ndarray:

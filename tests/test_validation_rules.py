@@ -303,7 +303,7 @@ def test_costs_are_numbers_in_a_file():
 def test_horizon_positive_integer(horizon):
     document = doc()
     document["horizon"] = horizon
-    assert errors(document) == [f"horizon: is {horizon!r}, expected a positive integer"]
+    assert errors(document) == [f"horizon: is {horizon!r}, expected a positive integer <= 1000000"]
 
 
 def test_horizon_required():
@@ -311,9 +311,9 @@ def test_horizon_required():
 
 
 def test_horizon_in_from_arrays_and_with_horizon():
-    assert array_errors(horizon=3.0) == ["horizon: is 3.0, expected a positive integer"]
+    assert array_errors(horizon=3.0) == ["horizon: is 3.0, expected a positive integer <= 1000000"]
     model = TwoPlayerMDP.from_arrays(**arrays())
-    with pytest.raises(ProblemError, match=r"^horizon: is 0, expected a positive integer$"):
+    with pytest.raises(ProblemError, match=r"^horizon: is 0, expected a positive integer <= 1000000$"):
         model.with_horizon(0)
 
 
@@ -387,12 +387,14 @@ def test_one_sided_coupling_in_a_file():
 
 def test_exactly_one_transition_form():
     both = "transition: give either transition1 and transition2, or a joint transition, not both"
-    neither = "transition: give either transition1 and transition2, or a joint transition"
+    def missing(fields):
+        return f"{fields}: missing; give transition1 and transition2, or a joint transition"
+
     assert errors(doc(transition=JOINT.tolist())) == [both]
-    assert errors(doc(transition1=None, transition2=None)) == [neither]
-    assert errors(doc(transition2=None)) == [neither]
+    assert errors(doc(transition1=None, transition2=None)) == [missing("transition1 and transition2")]
+    assert errors(doc(transition2=None)) == [missing("transition2")]
     assert array_errors(transition=JOINT) == [both]
-    assert array_errors(transition1=None) == [neither]
+    assert array_errors(transition1=None) == [missing("transition1")]
 
 
 # ------------------------------------------------------------------ keys and format
@@ -562,3 +564,17 @@ def test_file_structure_errors_are_all_reported():
         "player1.states[1]: 'a' repeats player1.states[0]; names must be unique",
         "player1.actions: expected a non-empty list of names",
     ]
+
+
+@pytest.mark.parametrize("bad", ["two\nlines", "tab\there", "bell\x07"])
+def test_names_must_be_printable(bad):
+    document = doc()
+    document["player2"]["states"][0] = bad
+    assert errors(document) == [
+        f"player2.states[0]: {bad!r} contains a control character (newline, tab, ...); names must be printable"]
+
+
+def test_horizon_at_most_a_million():
+    document = doc()
+    document["horizon"] = 10**20
+    assert errors(document) == [f"horizon: is {10**20!r}, expected a positive integer <= 1000000"]
