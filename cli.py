@@ -14,6 +14,8 @@ import time
 
 import click
 
+from decmdp.validation import MAX_HORIZON
+
 EXIT_BAD_INPUT = 2
 EXIT_LIMIT = 3
 EXIT_INTERRUPTED = 130
@@ -41,10 +43,14 @@ def handle_errors(command):
             _fail(exc.errors, EXIT_BAD_INPUT)
         except FileExistsError as exc:
             _fail([str(exc)], EXIT_BAD_INPUT)
+        except FileNotFoundError as exc:
+            _fail([str(exc)] if not exc.filename else [f"{exc.filename}: {exc.strerror}"], EXIT_BAD_INPUT)
         except OSError as exc:
             _fail([f"{exc.filename or ''}: {exc.strerror or exc}".lstrip(": ")], EXIT_BAD_INPUT)
         except VectorLimitError as exc:
             _fail([str(exc)], EXIT_LIMIT)
+        except MemoryError:
+            _fail(["ran out of memory; lower --max-vectors, the horizon or --episodes"], EXIT_LIMIT)
         except KeyboardInterrupt:
             _fail(["interrupted; nothing was written"], EXIT_INTERRUPTED)
 
@@ -92,7 +98,8 @@ def validate(files):
         except ProblemError as exc:
             failed = True
             for message in exc.errors:
-                click.echo(f"error: {path}: {message}", err=True)
+                prefix = "" if message.startswith(f"{path}:") else f"{path}: "
+                click.echo(f"error: {prefix}{message}", err=True)
             if exc.omitted:
                 click.echo(f"error: {path}: ... and {exc.omitted} more error(s)", err=True)
     if failed:
@@ -195,11 +202,20 @@ class _Progress:
             self.pending.clear()
 
 
-def _refuse_existing(paths, force: bool) -> None:
+def _check_outputs(paths, force: bool) -> None:
+    """Before any work: outputs are distinct, their folders exist, none is overwritten unasked."""
     from pathlib import Path
 
-    for path in paths:
-        if path is not None and Path(path).exists() and not force:
+    given = [Path(p) for p in paths if p is not None]
+    seen = set()
+    for path in given:
+        key = path.resolve()
+        if key in seen:
+            raise FileExistsError(f"{path}: given for two outputs; choose different files")
+        seen.add(key)
+        if not key.parent.is_dir():
+            raise FileNotFoundError(f"{path}: folder {path.parent} does not exist")
+        if path.exists() and not force:
             raise FileExistsError(f"{path}: exists; not overwriting it (use --force)")
 
 
@@ -227,14 +243,14 @@ def solve(file, horizon, method, as_json, output, dot, max_vectors, no_bounds, f
     \b
     Examples:
       decmdp solve problems/maintenance.json
-      decmdp solve problems/maintenance.json --horizon 6 -o policy.json --dot policy.dot
+      decmdp solve problems/maintenance.json --horizon 4 -o policy.json --dot policy.dot
       decmdp solve problems/maintenance.json --json | python -m json.tool
     """
     import decmdp
     from decmdp.fileio import write_text_atomic
     from decmdp.solver import DEFAULT_MAX_VECTORS
 
-    _refuse_existing([output, dot], force)
+    _check_outputs([output, dot], force)
     model = decmdp.load(file)
     solution = decmdp.solve(model, horizon=horizon, method=method, bounds=not no_bounds,
                             max_vectors=max_vectors or DEFAULT_MAX_VECTORS,
@@ -314,7 +330,7 @@ def evaluate(file, policy, as_json):
 @click.argument("file", type=click.Path(dir_okay=True))
 @click.argument("policy", type=click.Path(dir_okay=True))
 @click.option("--episodes", type=click.IntRange(min=2), default=10_000, show_default=True)
-@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print exactly one JSON object.")
 @handle_errors
 def simulate(file, policy, episodes, seed, as_json):
@@ -351,7 +367,8 @@ def pomdp():
 
 @pomdp.command("solve")
 @click.argument("file", type=click.Path(dir_okay=True))
-@click.option("--horizon", type=click.IntRange(min=1), required=True, help="Number of stages.")
+@click.option("--horizon", type=click.IntRange(min=1, max=MAX_HORIZON), required=True,
+              help="Number of stages.")
 @click.option("--json", "as_json", is_flag=True, help="Print exactly one JSON object on stdout.")
 @click.option("--alpha", type=click.Path(dir_okay=False),
               help="Write the stage-0 vectors in pomdp-solve's .alpha format here.")
@@ -376,7 +393,7 @@ def pomdp_solve(file, horizon, as_json, alpha, dot, max_vectors, force, quiet):
     from decmdp.pomdp.solver import solve as solve_pomdp
     from decmdp.solver import DEFAULT_MAX_VECTORS
 
-    _refuse_existing([alpha, dot], force)
+    _check_outputs([alpha, dot], force)
     model = read_pomdp(file)
     solution = solve_pomdp(model, horizon, max_vectors=max_vectors or DEFAULT_MAX_VECTORS,
                            progress=_Progress(quiet))
@@ -424,7 +441,7 @@ def export_pomdp(file, output, horizon, force):
     from decmdp.fileio import write_text_atomic
     from decmdp.pomdp.export import export_horizon, export_text
 
-    _refuse_existing([output], force)
+    _check_outputs([output], force)
     model = decmdp.load(file)
     if horizon is not None:
         model = model.with_horizon(horizon)

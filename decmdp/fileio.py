@@ -219,7 +219,7 @@ def _read_dense(value, field: str, layout, errors: ErrorList, stages: int):
     def walk(node, index):
         depth = len(index)
         if depth == len(axes.axes):
-            if _finite_number(node) or (isinstance(node, float)):
+            if _finite_number(node) or isinstance(node, float):  # nan/inf: the finiteness check names them
                 out[index] = float(node)
             else:
                 errors.add(f"{axes.label(index)}: is {_kind(node)}, expected a number")
@@ -382,10 +382,14 @@ def write_text_atomic(path: str | os.PathLike, text: str, force: bool = False) -
     path = Path(path)
     if path.exists() and not force:
         raise FileExistsError(f"{path}: exists; not overwriting it (use --force)")
-    fd, tmp = tempfile.mkstemp(dir=path.parent if str(path.parent) else ".", prefix=f".{path.name}.")
+    if not path.parent.is_dir():
+        raise FileNotFoundError(f"{path}: folder {path.parent} does not exist")
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
         os.chmod(tmp, 0o666 & ~_current_umask())  # mkstemp makes 0600; give what open() would
         os.replace(tmp, path)
     except BaseException:

@@ -294,6 +294,9 @@ def policy_from_document(doc) -> PolicyGraph:
     names = {}
     for player in ("player1", "player2"):
         block = doc[player]
+        for key in block if isinstance(block, dict) else ():
+            if key not in ("states", "actions"):
+                errors.append(f"{player}.{key}: unknown key; expected states, actions")
         for key in ("states", "actions"):
             value = block.get(key) if isinstance(block, dict) else None
             if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
@@ -307,6 +310,7 @@ def policy_from_document(doc) -> PolicyGraph:
     if errors:
         raise PolicyError(errors)
     graph = nx.DiGraph()
+    rejected: set = set()  # ids of nodes already reported; edges to them are not reported again
     node_keys = {"id", "stage", "x1", "u1", "prescription", "next", "alpha"}
     X2 = names["player2.states"]
     for i, entry in enumerate(doc["nodes"]):
@@ -314,6 +318,7 @@ def policy_from_document(doc) -> PolicyGraph:
             errors.append(f"nodes[{i}]: expected an object with a string id")
             continue
         node = entry["id"]
+        rejected.add(node)
         if node in graph:
             errors.append(f"nodes[{i}]: id {node!r} is used twice")
             continue
@@ -325,19 +330,27 @@ def policy_from_document(doc) -> PolicyGraph:
                 + ([f"missing {', '.join(sorted(missing))}"] if missing else [])))
             continue
         presc = entry["prescription"]
-        if not isinstance(presc, dict) or set(presc) != set(X2):
+        if not isinstance(presc, dict):
             errors.append(f"node {node}: prescription must map every x2 in {', '.join(X2)} to an action")
+            continue
+        absent = [x2 for x2 in X2 if x2 not in presc]
+        unknown = [str(x2) for x2 in presc if x2 not in X2]
+        if absent or unknown:
+            errors.append(f"node {node}: prescription " + "; ".join(
+                ([f"has no action for x2={', '.join(absent)}"] if absent else [])
+                + ([f"names unknown x2 {', '.join(unknown)}"] if unknown else [])))
             continue
         attrs = {"stage": entry["stage"], "x1": entry["x1"], "u1": entry["u1"],
                  "prescription": tuple(presc[x2] for x2 in X2)}
         if "alpha" in entry:
             alpha = entry["alpha"]
-            if not isinstance(alpha, list) or not all(
+            if not isinstance(alpha, list) or len(alpha) != len(X2) or not all(
                     isinstance(v, (int, float)) and not isinstance(v, bool) for v in alpha):
-                errors.append(f"node {node}: alpha must be a list of numbers")
+                errors.append(f"node {node}: alpha must be a list of {len(X2)} numbers, one per x2")
                 continue
             attrs["alpha"] = tuple(alpha)
         graph.add_node(node, **attrs)
+        rejected.discard(node)
     for entry in doc["nodes"]:
         if not isinstance(entry, dict) or entry.get("id") not in graph:
             continue
@@ -346,6 +359,8 @@ def policy_from_document(doc) -> PolicyGraph:
             errors.append(f"node {entry['id']}: next must map x1' names to node ids")
             continue
         for label, child in nxt.items():
+            if child in rejected:
+                continue
             if child not in graph:
                 errors.append(f"node {entry['id']}: next[{label}] is {child!r}, which is not a node")
             elif graph.has_edge(entry["id"], child) and graph.nodes[child]["x1"] != label:
@@ -378,6 +393,10 @@ def load_policy(path: str | os.PathLike) -> PolicyGraph:
         raise PolicyError(f"{path}: cannot read ({exc})") from None
     except json.JSONDecodeError as exc:
         raise PolicyError(f"{path}: not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})") from None
+    except RecursionError:
+        raise PolicyError(f"{path}: not a policy file: nested too deeply") from None
+    except ValueError as exc:  # e.g. an integer literal beyond Python's digit limit
+        raise PolicyError(f"{path}: not a policy file: {exc}") from None
     return policy_from_document(doc)
 
 

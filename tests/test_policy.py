@@ -302,7 +302,7 @@ def test_check_incomplete_prescription():
     doc = constant_policy(model, "stay", "act")
     with pytest.raises(decmdp.PolicyError) as excinfo:
         policy_from_document(edited(doc, lambda d: node_entry(d, "t1-a")["prescription"].pop("hi")))
-    assert "node t1-a: prescription must map every x2 in lo, hi to an action" in reasons(excinfo)
+    assert "node t1-a: prescription has no action for x2=hi" in reasons(excinfo)
 
 
 def test_check_unknown_x1_and_bad_stage(hand):
@@ -474,8 +474,10 @@ def test_load_policy_next_to_missing_node(tmp_path, hand):
     (lambda d: d["nodes"].append(3), "nodes[2]: expected an object with a string id"),
     (lambda d: node_entry(d, "n1").update(next=[]), "node n1: next must map x1' names to node ids"),
     (lambda d: node_entry(d, "n1").update(prescription=["act", "act"]), "node n1: prescription must map"),
-    (lambda d: node_entry(d, "n1").update(alpha=3), "node n1: alpha must be a list of numbers"),
-    (lambda d: node_entry(d, "n1").update(alpha=["x", 1]), "node n1: alpha must be a list of numbers"),
+    (lambda d: node_entry(d, "n1").update(alpha=3), "node n1: alpha must be a list of 2 numbers, one per x2"),
+    (lambda d: node_entry(d, "n1").update(alpha=["x", 1]), "node n1: alpha must be a list of 2 numbers, one per x2"),
+    (lambda d: node_entry(d, "n1").update(alpha=[1.0]), "node n1: alpha must be a list of 2 numbers, one per x2"),
+    (lambda d: d["player1"].update(extra=1), "player1.extra: unknown key; expected states, actions"),
 ])
 def test_load_policy_malformed_parts(tmp_path, hand, edit, message):
     _, doc = hand

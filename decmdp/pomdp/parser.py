@@ -58,8 +58,8 @@ NAME_PATTERN = re.compile(r"[A-Za-z][A-Za-z0-9_\-]*")
 
 NUMBER_PATTERN = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
 
-MAX_DENSE_ENTRIES = 10**8
-"""Refuse models whose dense reward array ``A*S*S*O`` would exceed this."""
+MAX_DENSE_ENTRIES = 25_000_000
+"""Refuse models whose dense reward array ``A*S*S*O`` would exceed this (200 MB of floats)."""
 
 MAX_COUNT = 10**6
 """Refuse ``states: N`` (and actions, observations) with ``N`` above this."""

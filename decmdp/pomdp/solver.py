@@ -88,7 +88,6 @@ class PomdpSolution:
 
     def to_dot(self) -> str:
         """Graphviz DOT of the policy graph reachable from the start belief."""
-        sign = Sense(self.pomdp.sense).sign
         stages = self.value_function
         start = int(np.argmin(stages[0].values @ self.pomdp.start))
         lines = ["digraph pomdp {", "  rankdir=LR;", "  node [shape=box];"]
@@ -107,23 +106,22 @@ class PomdpSolution:
                     seen.add(child)
                     queue.append(child)
         lines.append(f"  start [shape=plaintext];\n  start -> t0_{start};")
-        del sign
         return "\n".join(lines) + "\n}\n"
 
 
-def reduce_pomdp(pomdp: Pomdp, discount: float | None = None) -> BackupData:
+def reduce_pomdp(pomdp: Pomdp) -> BackupData:
     """The core's backup data for a POMDP (``Y = 1``, ``L = 1``)."""
-    beta = pomdp.discount if discount is None else discount
+    beta = pomdp.discount
     sign = Sense(pomdp.sense).sign
     T, O = pomdp.transition, pomdp.observation
     n_a, n_s = T.shape[0], T.shape[1]
     ptr, labels, blocks = [0], [], []
     for a in range(n_a):
         for o in range(O.shape[2]):
-            block = beta * T[a] * O[a, :, o][None, :]  # [s, s']
-            if (T[a] * O[a, :, o][None, :]).any():
+            joint = T[a] * O[a, :, o][None, :]  # P(s', o | s, a) as [s, s']
+            if joint.any():
                 labels.append(o)
-                blocks.append(block[:, None, :])
+                blocks.append(beta * joint[:, None, :])
         ptr.append(len(labels))
     cost = sign * pomdp.expected_reward()  # [a, s]
     projection = (np.stack(blocks) if blocks else np.zeros((0, n_s, 1, n_s)))

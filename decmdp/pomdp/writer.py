@@ -14,9 +14,8 @@ The output reads back to an equal model: every number is written with
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from decmdp.errors import ProblemError
+from decmdp.fileio import write_text_atomic
 from decmdp.model import Sense
 from decmdp.pomdp.model import Pomdp
 from decmdp.pomdp.parser import NAME_PATTERN, RESERVED_WORDS
@@ -43,11 +42,6 @@ def _declaration(names: tuple[str, ...], key: str, errors: list[str]) -> str:
         elif n in RESERVED_WORDS:
             errors.append(f"{key}: {n!r} is a reserved word of the .POMDP format")
     return f"{key}: " + " ".join(names)
-
-
-def _ref(names: tuple[str, ...], i: int) -> str:
-    # Counted names are "0", "1", ...: the same text as the index.
-    return names[i]
 
 
 def format_pomdp(pomdp: Pomdp) -> str:
@@ -92,7 +86,7 @@ def format_pomdp(pomdp: Pomdp) -> str:
     for table, array in (("T", pomdp.transition), ("O", pomdp.observation)):
         for a in range(A):
             lines.append("")
-            lines.append(f"{table}: {_ref(ac, a)}")
+            lines.append(f"{table}: {ac[a]}")
             lines.extend(_row(r) for r in array[a])
     lines.append("")
     for a in range(A):
@@ -100,22 +94,26 @@ def format_pomdp(pomdp: Pomdp) -> str:
         if not block.any():
             continue
         if (block == block.flat[0]).all():
-            lines.append(f"R: {_ref(ac, a)} : * : * : * {_num(block.flat[0])}")
+            lines.append(f"R: {ac[a]} : * : * : * {_num(block.flat[0])}")
             continue
         for s in range(S):
             mat = block[s]
             if not mat.any():
                 continue
             if (mat == mat.flat[0]).all():
-                lines.append(f"R: {_ref(ac, a)} : {_ref(st, s)} : * : * {_num(mat.flat[0])}")
+                lines.append(f"R: {ac[a]} : {st[s]} : * : * {_num(mat.flat[0])}")
             else:
-                lines.append(f"R: {_ref(ac, a)} : {_ref(st, s)}")
+                lines.append(f"R: {ac[a]} : {st[s]}")
                 lines.extend(_row(r) for r in mat)
     return "\n".join(lines) + "\n"
 
 
-def write_pomdp(pomdp: Pomdp, path) -> None:
-    """Write ``pomdp`` to ``path`` (UTF-8, ``\\n`` line ends); see :func:`format_pomdp`."""
-    text = format_pomdp(pomdp)
-    with open(Path(path), "w", encoding="utf-8", newline="\n") as f:
-        f.write(text)
+def write_pomdp(pomdp: Pomdp, path, force: bool = False) -> None:
+    """Write ``pomdp`` to ``path`` atomically; see :func:`format_pomdp`.
+
+    Raises
+    ------
+    FileExistsError
+        If ``path`` exists and ``force`` is false: nothing is overwritten.
+    """
+    write_text_atomic(path, format_pomdp(pomdp), force=force)
