@@ -34,6 +34,7 @@ import numpy as np
 
 from decmdp._numba import kernel
 from decmdp.core.lp import LP_OPTIMAL, best_at, witness_filter, witness_lp_highs
+from decmdp.core.types import parse_choice
 from decmdp.tolerances import DEFAULT_TOLERANCES, Tolerances
 
 
@@ -48,13 +49,7 @@ class LPSolver(enum.Enum):
     @classmethod
     def parse(cls, value: LPSolver | str) -> LPSolver:
         """Accept a member or its name/value; otherwise list the valid ones."""
-        if isinstance(value, cls):
-            return value
-        for member in cls:
-            if isinstance(value, str) and value.lower() in (member.value, member.name.lower()):
-                return member
-        valid = ", ".join(repr(m.value) for m in cls)
-        raise ValueError(f"unknown LP solver {value!r}; valid: {valid}")
+        return parse_choice(cls, value, "LP solver")
 
 
 class PruneResult(NamedTuple):

@@ -37,7 +37,7 @@ import numpy as np
 
 from decmdp.core.crosssum import action_cross_sum, lifted_min
 from decmdp.core.prune import LPSolver, prune_counted
-from decmdp.core.types import BackupData, StageStats, StageValue
+from decmdp.core.types import BackupData, StageStats, StageValue, parse_choice
 from decmdp.errors import VectorLimitError
 from decmdp.tolerances import DEFAULT_TOLERANCES, Tolerances
 
@@ -58,13 +58,7 @@ class Method(enum.Enum):
     @classmethod
     def parse(cls, value: Method | str) -> Method:
         """Accept a member or its name/value; otherwise list the valid ones."""
-        if isinstance(value, cls):
-            return value
-        for member in cls:
-            if isinstance(value, str) and value.lower() in (member.value, member.name.lower()):
-                return member
-        valid = ", ".join(repr(m.value) for m in cls)
-        raise ValueError(f"unknown method {value!r}; valid methods: {valid}")
+        return parse_choice(cls, value, "method")
 
 
 def terminal_stage(data: BackupData) -> StageValue:

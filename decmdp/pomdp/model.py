@@ -35,18 +35,17 @@ import numpy as np
 
 from decmdp.errors import ProblemError
 from decmdp.model import Sense
+from decmdp.tolerances import DEFAULT_TOLERANCES
+from decmdp.validation import MAX_LISTED_ERRORS
 
-PROBABILITY_SUM_TOLERANCE = 1e-5
-"""A ``.POMDP`` probability row must sum to 1 within this (absolute).
+PROBABILITY_SUM_TOLERANCE = DEFAULT_TOLERANCES.pomdp_probability
+"""A ``.POMDP`` probability row must sum to 1 within this (absolute): 1e-5.
 
 pomdp-solve accepts the same slack, so files written with 5-6 significant
 digits (``0.333333 0.333333 0.333334``) load.  Rows are kept as given, not
 renormalized.  Deliberately looser than
 :attr:`decmdp.tolerances.Tolerances.probability`, which is for our own format.
 """
-
-MAX_LISTED_ERRORS = 20
-"""At most this many violations are listed in one error; the rest are counted."""
 
 
 class Violation(NamedTuple):
