@@ -334,6 +334,15 @@ def _keep_hint(work, nw, hint):  # pragma: no cover - numba
 
 
 @kernel
+def _lex_less(V, j, k):  # pragma: no cover - numba
+    """Whether row ``j`` of ``V`` is lexicographically smaller than row ``k``."""
+    for i in range(V.shape[1]):
+        if V[j, i] != V[k, i]:
+            return V[j, i] < V[k, i]
+    return False
+
+
+@kernel
 def best_at(V, cand, n_cand, b):  # pragma: no cover - numba
     """Position in ``cand[:n_cand]`` of the row minimizing ``b . V[row]``.
 
@@ -351,13 +360,8 @@ def best_at(V, cand, n_cand, b):  # pragma: no cover - numba
         if s < best_val:
             best_val = s
             best = p
-        elif s == best_val:
-            k = cand[best]
-            for i in range(D):
-                if V[j, i] != V[k, i]:
-                    if V[j, i] < V[k, i]:
-                        best = p
-                    break
+        elif s == best_val and _lex_less(V, j, cand[best]):
+            best = p
     return best
 
 
@@ -379,14 +383,8 @@ def _best_undecided(UT, nu, b, vals, V, und):  # pragma: no cover - numba
             best = p
     low = vals[best]
     for p in range(best + 1, nu):
-        if vals[p] == low:
-            j = und[p]
-            k = und[best]
-            for i in range(D):
-                if V[j, i] != V[k, i]:
-                    if V[j, i] < V[k, i]:
-                        best = p
-                    break
+        if vals[p] == low and _lex_less(V, und[p], und[best]):
+            best = p
     return best
 
 
