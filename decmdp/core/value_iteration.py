@@ -120,18 +120,13 @@ def _backup_y(data, cost_t, y, nxt: StageValue, method: Method, st: _Stage):
             tg = int(data.branch_target[k])
             successors.append(nxt.values[nxt.ptr[tg] : nxt.ptr[tg + 1]])
         labels = [int(data.branch_label[k]) for k in ks]
+
+        def cross(cost_row, projections):
+            return action_cross_sum(cost_row, projections, successors, labels, data.n_labels,
+                                    st.prune, st.count_generated, st.check_limit, st.check_raw)
+
         if method is Method.LIFTED:
-            aq = action_cross_sum(
-                cost_t[y, a].reshape(S * L),
-                [proj[k] for k in ks],
-                successors,
-                labels,
-                data.n_labels,
-                st.prune,
-                st.count_generated,
-                st.check_limit,
-                st.check_raw,
-            )
+            aq = cross(cost_t[y, a].reshape(S * L), [proj[k] for k in ks])
             if L > 1:
                 alpha, presc = lifted_min(aq.q, S, L)
                 keep = st.prune(alpha)
@@ -144,17 +139,8 @@ def _backup_y(data, cost_t, y, nxt: StageValue, method: Method, st: _Stage):
         else:
             for g in itertools.product(range(L), repeat=S):
                 g = np.asarray(g, dtype=np.int64)
-                aq = action_cross_sum(
-                    np.ascontiguousarray(cost_t[y, a, ar, g]),
-                    [np.ascontiguousarray(proj[k][ar, g, :].reshape(S, 1, S)) for k in ks],
-                    successors,
-                    labels,
-                    data.n_labels,
-                    st.prune,
-                    st.count_generated,
-                    st.check_limit,
-                    st.check_raw,
-                )
+                aq = cross(np.ascontiguousarray(cost_t[y, a, ar, g]),
+                           [np.ascontiguousarray(proj[k][ar, g, :].reshape(S, 1, S)) for k in ks])
                 presc = np.broadcast_to(g, aq.q.shape).copy()
                 sets.append((aq.q, a, presc, aq.successor))
     values = np.concatenate([s[0] for s in sets])
