@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import sys
 import time
 
@@ -43,6 +44,10 @@ def handle_errors(command):
             _fail(exc.errors, EXIT_BAD_INPUT)
         except FileExistsError as exc:
             _fail([str(exc)], EXIT_BAD_INPUT)
+        except BrokenPipeError:
+            # The reader stopped early (``decmdp solve ... | head``): not an error.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            sys.exit(0)
         except FileNotFoundError as exc:
             _fail([str(exc)] if not exc.filename else [f"{exc.filename}: {exc.strerror}"], EXIT_BAD_INPUT)
         except OSError as exc:

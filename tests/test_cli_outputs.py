@@ -59,3 +59,13 @@ def test_pomdp_write_is_atomic_and_refuses_to_overwrite(tmp_path):
     assert target.read_text() == "keep me"
     write_pomdp(model, target, force=True)
     assert read_pomdp(target) == model
+
+
+def test_output_piped_into_head_is_not_an_error():
+    import subprocess
+    import sys
+
+    line = f"{sys.executable} {ROOT / 'cli.py'} solve {PROBLEM} | head -1; exit ${{PIPESTATUS[0]}}"
+    result = subprocess.run(["bash", "-c", line], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
