@@ -13,7 +13,7 @@ import click
 import pytest
 from click.testing import CliRunner
 
-import cli
+from decmdp import cli
 import decmdp
 from helpers import constant_policy, hand_problem, random_problem, write_json, write_problem
 
@@ -444,7 +444,7 @@ def test_solve_bad_shape_message_names_field_and_shape(bad_files):
     assert "error: initial[x1=a]: has 3 entries, expected 2" in result.stderr
 
 
-class _Impatient(cli._Progress):
+class _Impatient(cli.Progress):
     """Progress that behaves as if the solve had been running for a minute."""
 
     def __init__(self, quiet, label=""):
@@ -453,7 +453,7 @@ class _Impatient(cli._Progress):
 
 
 def test_progress_lines_and_quiet(files, monkeypatch):
-    monkeypatch.setattr(cli, "_Progress", _Impatient)
+    monkeypatch.setattr(cli.solving, "Progress", _Impatient)
     loud = run("solve", files["random"])
     assert loud.exit_code == 0
     progress = [line for line in loud.stderr.splitlines() if re.match(r"stage \d+: \d+ vectors", line)]

@@ -4,7 +4,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-import cli
+from decmdp import cli
 
 ROOT = Path(__file__).resolve().parents[1]
 PROBLEM = str(ROOT / "problems" / "tiny-by-hand.json")

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from cli import main
+from decmdp.cli import main
 
 DATA = Path(__file__).parent / "data"
 PROBLEMS = Path(__file__).resolve().parent.parent / "problems"

@@ -3,7 +3,7 @@
 import pytest
 from click.testing import CliRunner
 
-import cli
+from decmdp import cli
 import decmdp
 from helpers import random_problem, write_problem
 
