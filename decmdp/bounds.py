@@ -9,6 +9,12 @@
 
 Their gaps to the optimum are the price of decentralization and the value of
 player 2's private information.
+
+A bound is a by-product, so it never aborts a solve or costs more than the
+solve itself: the blind-player-2 bound runs within its own budget
+(:data:`BOUND_TIME_SHARE` of the solve's time, at least
+:data:`BOUND_MIN_SECONDS`, and its own vector limit); past it, it is
+reported unavailable with the reason.
 """
 
 from __future__ import annotations
@@ -17,7 +23,13 @@ import dataclasses
 
 import numpy as np
 
+from decmdp.errors import TimeLimitError, VectorLimitError
 from decmdp.model import TwoPlayerMDP
+
+BOUND_TIME_SHARE = 1.0
+"""The blind-player-2 bound may take this multiple of the solve's own time..."""
+BOUND_MIN_SECONDS = 2.0
+"""...but at least this many seconds."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -28,18 +40,77 @@ class Bounds:
     ----------
     full_information : float
         Value when both players see ``(x1, x2)``.
-    blind_player2 : float
-        Value when player 2 ignores ``x2``.
+    blind_player2 : float or None
+        Value when player 2 ignores ``x2``; None when it could not be
+        computed within its budget (see :attr:`unavailable`).
     price_of_decentralization : float
         ``|optimum - full_information|``: what nested information costs.
-    value_of_information : float
+    value_of_information : float or None
         ``|blind_player2 - optimum|``: what player 2's private ``x2`` is worth.
+    unavailable : str or None
+        Why ``blind_player2`` is missing, if it is.
     """
 
     full_information: float
-    blind_player2: float
+    blind_player2: float | None
     price_of_decentralization: float
-    value_of_information: float
+    value_of_information: float | None
+    unavailable: str | None = None
+
+
+def compute_bounds(model: TwoPlayerMDP, optimum: float, tolerances, max_vectors: int | None,
+                   seconds: float, lp="numba") -> Bounds:
+    """Both bounds around ``optimum`` (minimization form), in the user's sense.
+
+    Parameters
+    ----------
+    model : TwoPlayerMDP
+    optimum : float
+        The solve's value in minimization form.
+    tolerances : Tolerances
+    max_vectors : int or None
+        The blind bound's own vector limit.
+    seconds : float
+        What the solve took; the blind bound's time budget is
+        ``max(BOUND_MIN_SECONDS, BOUND_TIME_SHARE * seconds)``.
+    lp : {"numba", "highs"}
+    """
+    full = full_information_value(model, model.horizon)
+    budget = max(BOUND_MIN_SECONDS, BOUND_TIME_SHARE * seconds)
+    try:
+        blind = blind_player2_value(model, tolerances, max_vectors, budget, lp)
+        reason = None
+    except (TimeLimitError, VectorLimitError) as exc:
+        blind = None
+        reason = (f"the player-2-ignores-x2 bound was not computed: {exc}; it gets its own budget "
+                  f"(here {budget:.3g} s); --no-bounds / bounds=False skips it")
+    return Bounds(
+        full_information=float(model.to_user_sense(full)),
+        blind_player2=None if blind is None else float(model.to_user_sense(blind)),
+        price_of_decentralization=abs(optimum - full),
+        value_of_information=None if blind is None else abs(blind - optimum),
+        unavailable=reason,
+    )
+
+
+def blind_player2_value(model: TwoPlayerMDP, tolerances, max_vectors: int | None,
+                        time_limit: float | None = None, lp="numba") -> float:
+    """Optimal value (minimization form) when player 2 ignores ``x2``.
+
+    The same core with action ``(u1, u2)`` (:func:`decmdp.reducer.reduce_blind`).
+
+    Raises
+    ------
+    VectorLimitError, TimeLimitError
+        When ``max_vectors`` or ``time_limit`` is exceeded.
+    """
+    from decmdp.core.value_iteration import Method, value_iteration
+    from decmdp.reducer import reduce_blind
+    from decmdp.solver import initial_choice
+
+    stages, _ = value_iteration(reduce_blind(model), model.horizon, Method.LIFTED, tolerances, max_vectors,
+                                lp=lp, final_beliefs=model.initial, time_limit=time_limit)
+    return initial_choice(model, stages[0])[0]
 
 
 def full_information_value(model: TwoPlayerMDP, horizon: int) -> float:

@@ -81,3 +81,20 @@ class VectorLimitError(RuntimeError):
             f"stage {self.stage} needs at least {self.count} {what}, more than "
             f"the limit of {self.limit} (raise it with --max-vectors / max_vectors)"
         )
+
+
+class TimeLimitError(RuntimeError):
+    """A solve ran past the time the caller allowed it.
+
+    Attributes
+    ----------
+    stage : int
+        The decision stage (0-based) being computed when time ran out.
+    seconds : float
+        The time limit that was set.
+    """
+
+    def __init__(self, stage: int, seconds: float):
+        self.stage = int(stage)
+        self.seconds = float(seconds)
+        super().__init__(f"stage {self.stage} was still running after the time limit of {self.seconds:.3g} s")

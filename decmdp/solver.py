@@ -15,13 +15,14 @@ from typing import Callable
 import networkx as nx
 import numpy as np
 
-from decmdp.bounds import Bounds, full_information_value
+from decmdp.bounds import Bounds, compute_bounds
+from decmdp.core.prune import LPSolver
 from decmdp.core.types import StageStats, StageValue
 from decmdp.core.value_iteration import Method, value_iteration
 from decmdp.model import Sense, TwoPlayerMDP
 from decmdp.policy import PolicyGraph
-from decmdp.reducer import reduce, reduce_blind
-from decmdp.tolerances import DEFAULT_TOLERANCES, Tolerances
+from decmdp.reducer import reduce
+from decmdp.tolerances import DEFAULT_TOLERANCES, Tolerances, rounding_bound
 
 DEFAULT_MAX_VECTORS = 100_000
 """Default cap on the alpha vectors of one stage (see ``max_vectors``)."""
@@ -40,11 +41,16 @@ class Solution:
         optimal value given that ``x1(0) = x1``.
     policy : PolicyGraph
         An optimal joint policy, trimmed to what is reachable.
+    error_bound : float
+        Proven bound on ``|value - exact optimum|`` from the tolerances
+        actually used: every prune's certified error, the rounding of every
+        backup, and their propagation through the stages (see
+        ``docs/design.md``, "Tolerances and the error bound").
     bounds : Bounds or None
         Full-information and blind-player-2 values (None if not asked for).
     stats : tuple of StageStats
         Per stage, from ``t = horizon - 1`` down to 0: vectors generated and
-        kept, LPs solved, seconds.
+        kept, LPs solved, LP fallbacks and troubles, errors, seconds.
     sense : Sense
     horizon : int
     method : str
@@ -52,12 +58,15 @@ class Solution:
         Wall-clock time of the whole solve, bounds included.
     value_function : tuple of StageValue
         ``Gamma_t`` for ``t = 0..horizon`` in minimization form (raw core
-        output, for experts).
+        output, for experts).  With the lifted method ``Gamma_0`` holds only
+        the vector optimal at each initial belief, the only place where
+        stage 0 is ever evaluated.
     """
 
     value: float
     initial_values: dict
     policy: PolicyGraph
+    error_bound: float
     bounds: Bounds | None
     stats: tuple
     sense: Sense
@@ -70,6 +79,7 @@ class Solution:
         """A JSON-ready summary: value, sense, horizon, method, bounds, stats."""
         return {
             "value": self.value,
+            "error_bound": self.error_bound,
             "sense": self.sense.value,
             "horizon": self.horizon,
             "method": self.method,
@@ -90,6 +100,7 @@ def solve(
     max_vectors: int | None = DEFAULT_MAX_VECTORS,
     tolerances: Tolerances = DEFAULT_TOLERANCES,
     progress: Callable[[StageStats], None] | None = None,
+    lp: LPSolver | str = LPSolver.NUMBA,
 ) -> Solution:
     """Solve a two-player problem exactly.
 
@@ -104,7 +115,9 @@ def solve(
         pruning in the lifted space.  ``"enumerate"``: every prescription as
         an action; exponential in ``|X2|``, for cross-checks.
     bounds : bool, default True
-        Also compute :class:`~decmdp.bounds.Bounds`.
+        Also compute :class:`~decmdp.bounds.Bounds`, within a budget of their
+        own (:func:`~decmdp.bounds.compute_bounds`): a bound that does not
+        fit is reported unavailable, never an error.
     max_vectors : int or None
         Stop with :class:`~decmdp.errors.VectorLimitError` when a stage
         needs more vectors; None for no limit.
@@ -112,6 +125,9 @@ def solve(
         Pruning tolerances.
     progress : callable, optional
         Called with each stage's :class:`StageStats` when it is done.
+    lp : {"numba", "highs"}
+        LP solver of the witness step: the numba simplex (default; HiGHS
+        decides where it cannot prove a decision) or HiGHS throughout.
 
     Returns
     -------
@@ -128,29 +144,25 @@ def solve(
     """
     started = time.perf_counter()
     method = Method.parse(method)
+    lp = LPSolver.parse(lp)
     if horizon is not None:
         model = model.with_horizon(horizon)
     horizon = model.horizon
-    stages, stats = value_iteration(reduce(model), horizon, method, tolerances, max_vectors, progress)
-    internal, initial_values, start = _initial_choice(model, stages[0])
+    stages, stats = value_iteration(reduce(model), horizon, method, tolerances, max_vectors, progress,
+                                    lp, final_beliefs=model.initial)
+    internal, initial_values, start = initial_choice(model, stages[0])
     policy = policy_from_stages(model, stages, start)
+    error_bound = _value_error_bound(model, stages[0], stats)
     found = None
     if bounds:
-        blind_stages, _ = value_iteration(reduce_blind(model), horizon, Method.LIFTED, tolerances,
-                                          max_vectors)
-        blind, _, _ = _initial_choice(model, blind_stages[0])
-        full = full_information_value(model, horizon)
-        found = Bounds(
-            full_information=float(model.to_user_sense(full)),
-            blind_player2=float(model.to_user_sense(blind)),
-            price_of_decentralization=abs(internal - full),
-            value_of_information=abs(blind - internal),
-        )
+        found = compute_bounds(model, internal, tolerances, max_vectors,
+                               seconds=time.perf_counter() - started, lp=lp)
     return Solution(
         value=float(model.to_user_sense(internal)),
         initial_values={model.player1_states[x1]: float(model.to_user_sense(v))
                         for x1, v in initial_values.items()},
         policy=policy,
+        error_bound=error_bound,
         bounds=found,
         stats=tuple(stats),
         sense=model.sense,
@@ -161,7 +173,14 @@ def solve(
     )
 
 
-def _initial_choice(model: TwoPlayerMDP, first: StageValue):
+def _value_error_bound(model: TwoPlayerMDP, first: StageValue, stats) -> float:
+    """Stage 0's error bound plus the rounding of ``sum_x1 b0 . alpha``."""
+    stage0 = stats[-1].error_bound if stats else 0.0
+    magnitude = float(np.max(np.abs(first.values), initial=0.0))
+    return float(stage0 + rounding_bound(model.n1 * model.n2 + 1, magnitude))
+
+
+def initial_choice(model: TwoPlayerMDP, first: StageValue):
     """Best stage-0 vector for each initial ``x1`` and the total value.
 
     Returns the value ``sum_x1 p0(x1) V_0(x1, b0(x1))`` (minimization form),

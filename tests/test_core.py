@@ -20,7 +20,7 @@ from decmdp.core.types import BackupData, StageStats, StageValue
 from decmdp.core.value_iteration import Method, value_iteration
 from decmdp.errors import VectorLimitError
 
-SETTINGS = settings(deadline=None, derandomize=True)
+SETTINGS = settings(deadline=None)  # the profile (conftest.py) decides derandomization
 
 
 def random_data(rng, Y, A, S, L, H, style="two-player", time_varying=False, discount=0.9):
@@ -190,7 +190,10 @@ def test_provenance_reproduces_values_and_prescriptions(problem, method):
                 for lab in range(data.n_labels):
                     if lab not in labels:
                         assert sv.successor[n, lab] == -1
-                np.testing.assert_allclose(sv.values[n], q.min(axis=1), rtol=0, atol=1e-10)
+                if method == "lifted":  # the prescription is the pointwise argmin
+                    np.testing.assert_allclose(sv.values[n], q.min(axis=1), rtol=0, atol=1e-10)
+                else:  # any enumerated prescription may survive within the witness margin
+                    assert np.all(sv.values[n] >= q.min(axis=1) - 1e-10)
                 g = sv.prescription[n]
                 assert np.all((0 <= g) & (g < L))
                 np.testing.assert_allclose(q[np.arange(S), g], sv.values[n], rtol=0, atol=1e-10)

@@ -10,11 +10,19 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from decmdp.core.lp import LP_OPTIMAL, witness_decide, witness_lp, witness_lp_highs
+from decmdp.core.lp import (
+    DROP,
+    LP_OPTIMAL,
+    WITNESS,
+    drop_certificate,
+    witness_decide,
+    witness_lp,
+    witness_lp_highs,
+)
 from decmdp.core.prune import LPSolver, dominance_filter, prune, prune_counted
 from decmdp.tolerances import DEFAULT_TOLERANCES, Tolerances
 
-SETTINGS = settings(deadline=None, derandomize=True)
+SETTINGS = settings(deadline=None)  # the profile (conftest.py) decides derandomization
 
 
 @st.composite
@@ -50,63 +58,84 @@ def assert_same_envelope(V, W, atol=1e-9):
     np.testing.assert_allclose(envelope(W, B), envelope(V, B), rtol=0, atol=atol * scale)
 
 
+def assert_envelope_within(V, res, tolerances=DEFAULT_TOLERANCES):
+    """The kept envelope is above the full one by at most the prune's proven
+    error (plus the rounding of this check), and that error is within the
+    documented tolerance."""
+    B = beliefs(V.shape[1])
+    scale = float(np.abs(V).max()) if V.size else 0.0
+    rounding = 4 * V.shape[1] * 2.0**-53 * scale
+    gap = envelope(V[res.kept], B) - envelope(V, B)
+    assert gap.min() >= -rounding
+    assert gap.max() <= res.error + rounding
+    dropped = len(V) - len(res.kept)
+    assert res.error <= (tolerances.witness + dropped * tolerances.dominance) * scale + rounding
+
+
 @SETTINGS
 @given(vector_sets())
-def test_prune_returns_sorted_subset_with_same_envelope(V):
-    kept = prune(V)
+def test_prune_returns_sorted_subset_within_its_error(V):
+    res = prune_counted(V)
+    kept = res.kept
     assert kept.dtype == np.int64
     assert len(kept) >= 1
     assert np.all(np.diff(kept) > 0)
     assert kept.min() >= 0 and kept.max() < len(V)
-    assert_same_envelope(V, V[kept])
+    assert_envelope_within(V, res)
+    assert list(prune(V)) == list(kept)
 
 
 @SETTINGS
 @given(vector_sets(), st.integers(0, 2**32 - 1))
 def test_prune_does_not_depend_on_order(V, seed):
     perm = np.random.default_rng(seed).permutation(len(V))
-    a = V[prune(V)]
-    b = V[perm][prune(V[perm])]
-    assert_same_envelope(a, b)
-    assert_same_envelope(V, b)
+    assert_envelope_within(V[perm], prune_counted(V[perm]))
+    a, b = V[prune(V)], V[perm][prune(V[perm])]
+    B = beliefs(V.shape[1])
+    tau = DEFAULT_TOLERANCES.witness * float(np.abs(V).max())
+    np.testing.assert_allclose(envelope(a, B), envelope(b, B), rtol=0, atol=tau + 1e-15)
 
 
 @SETTINGS
 @given(vector_sets(max_n=25, max_d=5))
-def test_prune_with_highs_keeps_the_same_envelope(V):
+def test_prune_with_highs_is_certified_the_same_way(V):
     a = prune_counted(V, lp="numba")
     b = prune_counted(V, lp=LPSolver.HIGHS)
-    assert_same_envelope(V, V[a.kept])
-    assert_same_envelope(V, V[b.kept])
+    assert_envelope_within(V, a)
+    assert_envelope_within(V, b)
     assert a.lp_trouble == 0 and b.lp_trouble == 0
 
 
 @SETTINGS
 @given(vector_sets(max_n=30, max_d=6), st.integers(0, 10**6))
-def test_numba_lp_agrees_with_highs(V, pick):
+def test_numba_lp_agrees_with_highs_and_its_strategy_certifies(V, pick):
     n, d = V.shape
     if n < 2:
         V = np.vstack([V, V[::-1] + 1.0])
         n = len(V)
     vi = pick % n
     kept = np.array([j for j in range(n) if j != vi], dtype=np.int64)
-    b = np.empty(d)
+    b, y = np.empty(d), np.empty(len(kept))
     KT = np.ascontiguousarray(V[kept].T)
     cols = np.arange(len(kept), dtype=np.int64)
-    status, delta = witness_lp(KT, cols, len(kept), V[vi].copy(), DEFAULT_TOLERANCES.lp_feasibility, b)
-    status_h, delta_h, b_h = witness_lp_highs(V[kept], V[vi])
+    status, delta = witness_lp(KT, cols, len(kept), V[vi].copy(), DEFAULT_TOLERANCES.lp_feasibility, b, y)
+    status_h, delta_h, b_h, y_h = witness_lp_highs(V[kept], V[vi])
     assert status == LP_OPTIMAL and status_h == LP_OPTIMAL
     scale = max(1.0, float(np.ptp(V)))
     assert delta == pytest.approx(delta_h, abs=1e-8 * scale)
-    # b is a belief that achieves delta (it is the optimal witness).
+    # b achieves delta, and y proves that nothing does better (weak duality).
     assert np.all(b >= 0) and b.sum() == pytest.approx(1.0)
     achieved = np.min((V[kept] - V[vi]) @ b)
     assert achieved == pytest.approx(delta, abs=1e-8 * scale)
+    assert np.all(y >= 0) and y.sum() == pytest.approx(1.0)
+    certified = drop_certificate(KT, cols, len(kept), y, V[vi].copy())
+    assert certified == pytest.approx(delta, abs=1e-8 * scale)
+    assert drop_certificate(KT, cols, len(kept), y_h, V[vi].copy()) == pytest.approx(delta_h, abs=1e-7 * scale)
 
 
 @SETTINGS
 @given(vector_sets(max_n=40, max_d=6), st.integers(0, 10**6), st.integers(0, 30))
-def test_constraint_generation_decides_like_the_full_lp(V, pick, n_hint):
+def test_constraint_generation_decisions_carry_proofs(V, pick, n_hint):
     n, d = V.shape
     if n < 2:
         V = np.vstack([V, V[::-1] + 1.0])
@@ -116,21 +145,24 @@ def test_constraint_generation_decides_like_the_full_lp(V, pick, n_hint):
     KT = np.ascontiguousarray(V[others].T)
     v = V[vi].copy()
     tol = DEFAULT_TOLERANCES
-    _, delta_h, _ = witness_lp_highs(V[others], v)
+    scale = float(np.abs(V).max())
+    tau, unit = tol.witness * scale, 4 * 2.0**-53 * scale
+    _, delta_h, _, _ = witness_lp_highs(V[others], v)
     hint = np.arange(n_hint, dtype=np.int64) % len(others)  # any stale hint is allowed
     b = np.empty(d)
-    status, delta, lps, n_new = witness_decide(
-        KT, len(others), v, tol.witness, tol.lp_feasibility, b, hint, len(hint)
-    )
-    assert status == LP_OPTIMAL
+    decision, bound, lps, n_new = witness_decide(KT, len(others), v, tau, unit, tol.lp_feasibility, b,
+                                                 hint, len(hint))
+    assert decision in (WITNESS, DROP)
     assert 0 <= n_new <= len(hint)
-    scale = max(1.0, float(np.ptp(V)))
-    if abs(delta_h) > 1e-8 * scale:  # clear-cut cases only
-        assert (delta > tol.witness) == (delta_h > tol.witness)
-    if delta > tol.witness:  # the witness is real, priced directly
+    if abs(delta_h - tau) > 1e-8 * max(scale, 1.0):  # clear-cut cases only
+        assert (decision == WITNESS) == (delta_h > tau)
+    if decision == WITNESS:  # the witness is real, priced directly
         assert np.all(b >= 0) and b.sum() == pytest.approx(1.0)
-        assert np.min((V[others] - v) @ b) == pytest.approx(delta, abs=1e-12 * scale)
-        assert delta <= delta_h + 1e-8 * scale
+        assert np.min((V[others] - v) @ b) == pytest.approx(bound, abs=1e-12 * scale)
+        assert tau < bound <= delta_h + 1e-8 * scale
+    else:  # the certificate bounds delta* from above
+        assert bound <= tau
+        assert delta_h <= bound + 1e-9 * max(scale, 1.0)
 
 
 def test_lp_drops_a_vector_dominated_only_by_a_combination():
@@ -159,10 +191,25 @@ def test_duplicates_keep_exactly_one():
     assert list(dominance_filter(V, 0.0)) == [0, 2]
 
 
-def test_dominance_tolerance_is_used():
-    V = np.array([[1.0, 2.0], [1.0 + 1e-13, 2.0 - 1e-13]])
-    assert len(prune(V)) == 1
-    assert len(prune(V, Tolerances(dominance=0.0, witness=0.0))) == 2
+def test_dominance_tolerance_is_relative_and_counted_in_the_error():
+    V = np.array([[1.0, 2.0], [1.0 + 1e-13, 2.0 - 1e-13], [0.0, 3.0], [3.0, 0.0]]) * 1e6
+    exact = prune_counted(V, Tolerances(dominance=0.0, witness=0.0))
+    assert len(exact.kept) == 4  # each is best at some belief
+    loose = prune_counted(V, Tolerances(dominance=1e-12, witness=0.0))
+    assert len(loose.kept) == 3
+    assert loose.error == pytest.approx(1e-12 * 3e6)
+    assert_envelope_within(V, loose, Tolerances(dominance=1e-12, witness=0.0))
+
+
+def test_a_vector_no_lp_can_decide_is_kept_and_counted():
+    # Row 3 differs from row 2 by a few units in the last place: with a zero
+    # witness margin neither LP can prove it useless or useful.
+    ulp = np.spacing(0.4)
+    V = np.array([[0.0, 1.0], [1.0, 0.0], [0.4, 0.4], [0.4 - ulp, 0.4 + 4 * ulp]])
+    res = prune_counted(V, Tolerances(witness=0.0))
+    assert res.lp_trouble == 1 and res.lp_fallbacks == 1
+    assert list(res.kept) == [0, 1, 2, 3]
+    assert list(prune(V)) == [0, 1, 2]  # the default margin merges them
 
 
 def test_trivial_sizes():

@@ -93,3 +93,17 @@ def check_outputs(paths, force: bool) -> None:
 
 def fmt(x: float) -> str:
     return f"{x:.10g}"
+
+
+lp_option = click.option(
+    "--lp", type=click.Choice(["numba", "highs"]), default="numba", show_default=True,
+    help="Witness LP solver: numba (HiGHS decides what it cannot prove) or HiGHS throughout.")
+
+
+def echo_stage_table(stats) -> None:
+    """The per-stage statistics, stage 0 first."""
+    click.echo("  stage  vectors  generated      LPs  fallbacks  in doubt  seconds")
+    for s in sorted(stats, key=lambda s: s.stage):
+        click.echo(f"  {s.stage:5d}  {s.kept:7d}  {s.generated:9d}  {s.lps:7d}  {s.lp_fallbacks:9d}  "
+                   f"{s.lp_trouble:8d}  {s.seconds:7.3f}")
+

@@ -6,7 +6,7 @@ import json
 
 import click
 
-from decmdp.cli._common import Progress, check_outputs, fmt, handle_errors
+from decmdp.cli._common import Progress, check_outputs, fmt, handle_errors, lp_option
 from decmdp.cli._group import main
 from decmdp.validation import MAX_HORIZON
 
@@ -31,10 +31,11 @@ def pomdp():
 @click.option("--dot", type=click.Path(dir_okay=False), help="Write the policy graph (Graphviz DOT) here.")
 @click.option("--max-vectors", type=click.IntRange(min=1), default=None,
               help="Stop (exit 3) when a stage needs more vectors  [default: 100000].")
+@lp_option
 @click.option("--force", is_flag=True, help="Overwrite existing output files.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress lines on stderr.")
 @handle_errors
-def pomdp_solve(file, horizon, as_json, alpha, dot, max_vectors, force, quiet):
+def pomdp_solve(file, horizon, as_json, alpha, dot, max_vectors, lp, force, quiet):
     """Solve the POMDP in FILE exactly for HORIZON stages.
 
     Prints the value at the start belief (uniform when the file has none) in
@@ -52,7 +53,7 @@ def pomdp_solve(file, horizon, as_json, alpha, dot, max_vectors, force, quiet):
     check_outputs([alpha, dot], force)
     model = read_pomdp(file)
     solution = solve_pomdp(model, horizon, max_vectors=max_vectors or DEFAULT_MAX_VECTORS,
-                           progress=Progress(quiet))
+                           progress=Progress(quiet), lp=lp)
     if alpha:
         write_text_atomic(alpha, solution.alpha_text(), force=force)
     if dot:
@@ -60,7 +61,8 @@ def pomdp_solve(file, horizon, as_json, alpha, dot, max_vectors, force, quiet):
     seconds = sum(s.seconds for s in solution.stats)
     if as_json:
         click.echo(json.dumps({
-            "value": solution.value(), "sense": model.sense.value, "horizon": horizon,
+            "value": solution.value(), "error_bound": solution.error_bound, "sense": model.sense.value,
+            "horizon": horizon,
             "start": solution.pomdp.start.tolist(), "best_action": solution.best_action(),
             "vectors_per_stage": list(solution.vectors_per_stage), "seconds": seconds,
             "stats": [s._asdict() for s in sorted(solution.stats, key=lambda s: s.stage)]}))
@@ -68,8 +70,11 @@ def pomdp_solve(file, horizon, as_json, alpha, dot, max_vectors, force, quiet):
     click.echo(f"{model.name}: {model.sense.value}, {len(model.states)} states, {len(model.actions)} actions, "
                f"{len(model.observations)} observations, discount {model.discount:g}, horizon {horizon}")
     click.echo(f"  value at the start belief   {fmt(solution.value())}  (first action {solution.best_action()})")
+    click.echo(f"  error bound                 {solution.error_bound:.3g}  (proven, at every belief)")
     click.echo(f"  vectors per stage t=0..{horizon - 1}  {' '.join(map(str, solution.vectors_per_stage))}")
-    click.echo(f"  LPs {sum(s.lps for s in solution.stats)}, {seconds:.2f} s")
+    click.echo(f"  LPs {sum(s.lps for s in solution.stats)} ({sum(s.lp_fallbacks for s in solution.stats)} "
+               f"decided by HiGHS, {sum(s.lp_trouble for s in solution.stats)} vectors kept in doubt), "
+               f"{seconds:.2f} s")
     for path, what in ((alpha, "alpha vectors"), (dot, "policy graph")):
         if path:
             click.echo(f"wrote {what} to {path}")

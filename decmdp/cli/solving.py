@@ -6,7 +6,7 @@ import json
 
 import click
 
-from decmdp.cli._common import Progress, check_outputs, fmt, handle_errors
+from decmdp.cli._common import Progress, check_outputs, echo_stage_table, fmt, handle_errors, lp_option
 from decmdp.cli._group import main
 
 
@@ -21,10 +21,11 @@ from decmdp.cli._group import main
 @click.option("--max-vectors", type=click.IntRange(min=1), default=None,
               help="Stop (exit 3) when a stage needs more vectors  [default: 100000].")
 @click.option("--no-bounds", is_flag=True, help="Skip the full-information and blind-player-2 bounds.")
+@lp_option
 @click.option("--force", is_flag=True, help="Overwrite existing output files.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress lines on stderr.")
 @handle_errors
-def solve(file, horizon, method, as_json, output, dot, max_vectors, no_bounds, force, quiet):
+def solve(file, horizon, method, as_json, output, dot, max_vectors, no_bounds, lp, force, quiet):
     """Solve the problem in FILE exactly; print the value and the policy.
 
     \b
@@ -41,7 +42,7 @@ def solve(file, horizon, method, as_json, output, dot, max_vectors, no_bounds, f
     model = decmdp.load(file)
     solution = decmdp.solve(model, horizon=horizon, method=method, bounds=not no_bounds,
                             max_vectors=max_vectors or DEFAULT_MAX_VECTORS,
-                            progress=Progress(quiet))
+                            progress=Progress(quiet), lp=lp)
     if output:
         write_text_atomic(output, solution.policy.dumps(), force=force)
     if dot:
@@ -60,6 +61,7 @@ def _print_solution(model, solution, max_nodes: int = 24) -> None:
     click.echo(f"{model.name}: {solution.sense.value} expected total {kind}, horizon {solution.horizon}, "
                f"method {solution.method}, {solution.seconds:.2f} s")
     click.echo(f"  optimal value          {fmt(solution.value)}")
+    click.echo(f"  error bound            {solution.error_bound:.3g}  (proven |value - exact optimum|)")
     if len(solution.initial_values) > 1:
         parts = ", ".join(f"x1={k}: {fmt(v)}" for k, v in solution.initial_values.items())
         click.echo(f"  given x1(0)            {parts}")
@@ -67,11 +69,12 @@ def _print_solution(model, solution, max_nodes: int = 24) -> None:
         b = solution.bounds
         click.echo(f"  full information       {fmt(b.full_information)}  "
                    f"(price of decentralization {fmt(b.price_of_decentralization)})")
-        click.echo(f"  player 2 ignores x2    {fmt(b.blind_player2)}  "
-                   f"(value of player 2's information {fmt(b.value_of_information)})")
-    click.echo("  stage  vectors  generated      LPs  seconds")
-    for s in sorted(solution.stats, key=lambda s: s.stage):
-        click.echo(f"  {s.stage:5d}  {s.kept:7d}  {s.generated:9d}  {s.lps:7d}  {s.seconds:7.3f}")
+        if b.blind_player2 is None:
+            click.echo(f"  player 2 ignores x2    unavailable: {b.unavailable}")
+        else:
+            click.echo(f"  player 2 ignores x2    {fmt(b.blind_player2)}  "
+                       f"(value of player 2's information {fmt(b.value_of_information)})")
+    echo_stage_table(solution.stats)
     policy = solution.policy
     click.echo(f"policy: {len(policy)} nodes (player 1 plays u1; player 2 plays the prescription at its x2)")
     for i, node in enumerate(policy.nodes):

@@ -1,13 +1,25 @@
-"""The witness LP of Lark / White pruning: a dense simplex in numba.
+"""The witness LP of Lark / White pruning: a dense simplex in numba, with
+certificates checked in unscaled arithmetic.
 
 Costs are minimized, so a vector ``v`` is useful against a kept set ``W``
 when some belief ``b`` sees it strictly below every kept vector:
 
     delta* = max_{b in simplex} min_{w in W} b . (w - v)            (P)
 
-``v`` has a witness iff ``delta* > witness``.  (P) is the value of a matrix
-game whose payoff is ``M[i, j] = w_j(i) - v(i)``: the row player picks a
-state ``i`` (mixed: ``b``), the column player a kept vector ``j``.
+``v`` is dropped only when ``delta* <= tau`` is PROVEN, where ``tau`` is
+the absolute witness margin of the prune (:mod:`decmdp.core.prune`).  (P)
+is the value of a matrix game whose payoff is ``M[i, j] = w_j(i) - v(i)``:
+the row player picks a state ``i`` (mixed: ``b``), the column player a kept
+vector ``j`` (mixed: ``y``).  Both sides of a decision carry a proof:
+
+* witness:  ``min_j b . (w_j - v) > tau`` priced directly at ``b``;
+* no witness (weak duality): for ANY mixed strategy ``y`` over the kept
+  vectors, ``delta* <= max_i (sum_j y_j w_j(i) - v(i))``.  The LP's optimal
+  ``y`` makes this bound tight; :func:`drop_certificate` evaluates it on the
+  original numbers, so a scaled tableau that lost precision cannot drop a
+  needed vector: it only fails to prove, and the decision goes to HiGHS
+  (:func:`witness_decide_highs`), whose answer is certified the same way.
+  When neither proves anything the vector is kept (always safe).
 
 Solving it (:func:`witness_lp`)
 -------------------------------
@@ -24,24 +36,24 @@ whose slack basis ``y = 0`` is feasible, so no phase 1 is needed.  It has
 only ``D`` rows (the belief dimension) and ``m + D`` columns, so a pivot
 costs ``O(D (m + D))``.  The optimal dual prices ``pi`` of the ``D`` rows are
 the negated reduced costs of the slack columns and ``b = pi / sum(pi)`` is an
-optimal belief for (P): the witness.
+optimal belief for (P); ``y / sum(y)`` is the column player's optimal
+strategy.
 
 Pivoting: Dantzig's largest reduced cost; after a run of degenerate pivots
 the kernel switches to Bland's rule (smallest index enters, ties in the
 ratio test leave by smallest basic index), which cannot cycle.  An
 iteration cap bounds the work; hitting it is reported, never hidden.
 
-Deciding many vectors (:func:`witness_decide`, :func:`witness_filter`)
---------------------------------------------------------------------
+Deciding many vectors (:func:`witness_decide`, :func:`witness_sweep`)
+-------------------------------------------------------------------
 Only ``<= D + 1`` kept vectors are active at the optimum of (P), so
 :func:`witness_decide` solves it by constraint generation over a small
-working set, pricing all kept vectors at the current belief between LPs;
-both of its exits are exact tests (see its docstring).  Kept vectors are
-stored as the columns of ``KT[D, M]`` so pricing runs along contiguous rows.
-:func:`witness_filter` is the Lark/White loop of :mod:`decmdp.core.prune`.
-
-:func:`witness_lp_highs` solves (P) directly with scipy's HiGHS for
-cross-checking; every HiGHS status is handled explicitly.
+working set, pricing all kept vectors at the current belief between LPs.
+Kept vectors are stored as the columns of ``KT[D, M]`` so pricing runs
+along contiguous rows.  :func:`witness_sweep` is the one Lark/White loop;
+when the numba LP cannot prove a decision (or when HiGHS is the chosen LP)
+it returns to its caller, which decides that one vector with HiGHS and
+resumes the sweep with the answer (:func:`decmdp.core.prune.prune_counted`).
 
 Every kernel of the witness step lives in this one file on purpose: numba's
 on-disk cache is invalidated per source file, so a kernel calling a kernel
@@ -53,6 +65,7 @@ from __future__ import annotations
 import numpy as np
 
 from decmdp._numba import kernel
+from decmdp.tolerances import HIGHS_MIN_TOLERANCE
 
 LP_OPTIMAL = 0
 """Status: solved; ``delta`` and the belief are valid."""
@@ -61,14 +74,21 @@ LP_ITERATION_LIMIT = 1
 LP_NUMERICAL = 2
 """Status: numerical trouble (no pivot row, zero dual); nothing is known."""
 
+WITNESS = 0
+"""Decision: ``b`` is a witness, priced directly; the bound is the margin there."""
+DROP = 1
+"""Decision: no witness, proven; the bound is a certified upper bound on ``delta*``."""
+DOUBT = 2
+"""Decision: nothing could be proven; the vector must be kept."""
 
 @kernel
-def witness_lp(KT, cols, n_cols, v, feasibility, b):  # pragma: no cover - numba
+def witness_lp(KT, cols, n_cols, v, feasibility, b, y):  # pragma: no cover - numba
     """Solve the witness LP (P) for ``v`` against columns ``KT[:, cols[:n_cols]]``.
 
     Inputs are trusted: ``KT`` float64[D, M] C-contiguous holds kept vectors
     as COLUMNS (pricing then runs along contiguous rows), ``cols`` int64
-    column indices, ``v`` float64[D], ``b`` float64[D] output buffer.
+    column indices, ``v`` float64[D]; ``b`` float64[D] and ``y``
+    float64[>= n_cols] are output buffers.
 
     Parameters
     ----------
@@ -81,8 +101,11 @@ def witness_lp(KT, cols, n_cols, v, feasibility, b):  # pragma: no cover - numba
     status : int
         :data:`LP_OPTIMAL`, :data:`LP_ITERATION_LIMIT` or :data:`LP_NUMERICAL`.
     delta : float
-        ``delta*`` of (P) when optimal (``+inf`` when ``n_cols == 0``).
-        ``b`` holds the optimal belief.
+        ``delta*`` of (P) when optimal (``+inf`` when ``n_cols == 0``), as
+        the scaled tableau computes it: a hint, never a certificate.  ``b``
+        holds the optimal belief (the row player's strategy) and ``y[:n_cols]``
+        the column player's optimal mixed strategy over ``cols``, which
+        :func:`drop_certificate` turns into a proof in unscaled arithmetic.
     """
     D = KT.shape[0]
     m = n_cols
@@ -104,6 +127,8 @@ def witness_lp(KT, cols, n_cols, v, feasibility, b):  # pragma: no cover - numba
         # Every payoff equals lo: delta* = lo at any belief.
         for i in range(D):
             b[i] = 1.0 / D
+        for jj in range(m):
+            y[jj] = 1.0 / m
         return LP_OPTIMAL, lo
     r = hi - lo
     ncol = m + D + 1
@@ -187,6 +212,11 @@ def witness_lp(KT, cols, n_cols, v, feasibility, b):  # pragma: no cover - numba
         return LP_NUMERICAL, 0.0
     for i in range(D):
         b[i] /= total
+    for jj in range(m):
+        y[jj] = 0.0
+    for i in range(D):
+        if basis[i] < m:
+            y[basis[i]] = max(T[i, rhs], 0.0) / z
     delta = (1.0 / z - 1.0) * r + lo
     return LP_OPTIMAL, delta
 
@@ -213,8 +243,36 @@ def _price(KT, m, v, b, vals):  # pragma: no cover - numba
 
 
 @kernel
-def witness_decide(KT, n_kept, v, witness, feasibility, b, hint, n_hint):  # pragma: no cover - numba
-    """Decide ``delta* > witness`` for ``v`` against ``KT[:, :n_kept]``.
+def drop_certificate(KT, cols, n_cols, y, v):  # pragma: no cover - numba
+    """Weak-duality bound ``max_i (sum_j y_j KT[i, cols[j]] - v[i])`` on ``delta*``.
+
+    ``y[:n_cols]`` is any mixed strategy (it is renormalized here; negative
+    entries count as 0).  Evaluated on the unscaled vectors, so the bound
+    holds whatever the LP that proposed ``y`` did; ``+inf`` when ``y`` is
+    empty.  Trusted input.
+    """
+    D = KT.shape[0]
+    total = 0.0
+    for jj in range(n_cols):
+        if y[jj] > 0.0:
+            total += y[jj]
+    if not total > 0.0:
+        return np.inf
+    worst = -np.inf
+    for i in range(D):
+        s = 0.0
+        for jj in range(n_cols):
+            if y[jj] > 0.0:
+                s += (y[jj] / total) * KT[i, cols[jj]]
+        d = s - v[i]
+        if d > worst:
+            worst = d
+    return worst
+
+
+@kernel
+def witness_decide(KT, n_kept, v, tau, unit, feasibility, b, hint, n_hint):  # pragma: no cover - numba
+    """Decide ``delta* > tau`` for ``v`` against ``KT[:, :n_kept]``, with proof.
 
     (P) needs at most ``D + 1`` of the kept vectors at its optimum, so the
     LP of :func:`witness_lp` is solved over a small working set only
@@ -223,39 +281,42 @@ def witness_decide(KT, n_kept, v, witness, feasibility, b, hint, n_hint):  # pra
         b  <- the vertex where v comes closest to beating the kept set
         loop:
             price every kept w at b:  delta_b = min_w b . (w - v)
-            delta_b > witness                 -> witness b      (exact test)
-            add the most blocking kept w (b . (w - v) <= witness, not yet
-            in the working set) to the working set
-            (delta_s, b) <- witness_lp(working set)
-            delta_s <= witness                -> no witness     (delta* <= delta_s)
+            delta_b > tau + (D + 2) unit              -> WITNESS b  (priced)
+            add the most blocking kept w (not yet in the working set)
+            (y, b) <- witness_lp(working set)
+            drop_certificate(y) <= tau - (nw + D + 2) unit -> DROP  (weak duality)
+            the LP claims no witness, unproven         -> DOUBT
 
-    Both exits are rigorous: ``delta_b`` is evaluated directly at ``b``, and
-    dropping constraints can only raise the LP's maximum.  Trusted input as
-    for :func:`witness_lp`.
+    Dropping constraints can only raise the LP's maximum, so a certificate
+    over the working set bounds ``delta*`` over all kept vectors.  ``unit``
+    (``4 u scale``) times the number of terms covers the rounding of a
+    priced margin or of a certificate's sums (``nw`` = working set size).
+    Trusted input as for :func:`witness_lp`.
 
     Returns
     -------
-    status : int
-        :data:`LP_OPTIMAL` when decided; :data:`LP_ITERATION_LIMIT` or
-        :data:`LP_NUMERICAL` (e.g. the LP claims a witness that pricing
-        refutes while every blocking vector is already in the working set).
-    delta : float
-        ``> witness``: ``b`` is a witness and ``delta`` the margin there;
-        ``<= witness``: no witness.
+    decision : int
+        :data:`WITNESS`, :data:`DROP` or :data:`DOUBT`.
+    bound : float
+        WITNESS: the priced margin at ``b``; DROP: the certified upper
+        bound on ``delta*``; DOUBT: 0.
     lps : int
         Restricted LPs solved.
+    n_hint : int
+        Columns of the working set left in ``hint`` for the next call.
     """
     D = KT.shape[0]
     m = n_kept
     if m == 0:
         for i in range(D):
             b[i] = 1.0 / D
-        return LP_OPTIMAL, np.inf, 0, 0
+        return WITNESS, np.inf, 0, 0
     work = np.empty(m, dtype=np.int64)
     in_work = np.zeros(m, dtype=np.bool_)
     vals = np.empty(m)
     cand = np.empty(m, dtype=np.int64)
     cand_vals = np.empty(m)
+    y = np.empty(m)
     nw = 0
     lps = 0
     for h in range(n_hint):
@@ -266,12 +327,14 @@ def witness_decide(KT, n_kept, v, witness, feasibility, b, hint, n_hint):  # pra
             nw += 1
     if nw > 0:
         # Warm start: the previous vector's working set (often a neighbour).
-        status, delta_s = witness_lp(KT, work, nw, v, feasibility, b)
+        status, delta_s = witness_lp(KT, work, nw, v, feasibility, b, y)
         lps += 1
         if status != LP_OPTIMAL:
-            return status, 0.0, lps, _keep_hint(work, nw, hint)
-        if delta_s <= witness:
-            return LP_OPTIMAL, delta_s, lps, _keep_hint(work, nw, hint)
+            return DOUBT, 0.0, lps, _keep_hint(work, nw, hint)
+        if delta_s <= tau:
+            d = drop_certificate(KT, work, nw, y, v)
+            if d <= tau - (nw + D + 2) * unit:
+                return DROP, d, lps, _keep_hint(work, nw, hint)
     else:
         # Cold start at the vertex where v comes closest to the kept set.
         i0 = 0
@@ -292,17 +355,19 @@ def witness_decide(KT, n_kept, v, witness, feasibility, b, hint, n_hint):  # pra
     batch = D + 1
     for _ in range(m + 1):
         delta_b = _price(KT, m, v, b, vals)
-        if delta_b > witness:
-            return LP_OPTIMAL, delta_b, lps, _keep_hint(work, nw, hint)
+        if delta_b > tau + (D + 2) * unit:
+            return WITNESS, delta_b, lps, _keep_hint(work, nw, hint)
         want = first if nw == 0 else batch
         nc = 0
         for j in range(m):
-            if vals[j] <= witness and not in_work[j]:
+            if not in_work[j]:
                 cand[nc] = j
                 cand_vals[nc] = vals[j]
                 nc += 1
         if nc == 0:
-            return LP_NUMERICAL, 0.0, lps, _keep_hint(work, nw, hint)
+            # Every kept vector is in the working set, yet the LP's belief
+            # was refuted: the LP cannot be trusted here.
+            return DOUBT, 0.0, lps, _keep_hint(work, nw, hint)
         if nc > want:
             thr = np.partition(cand_vals[:nc], want - 1)[want - 1]
         else:
@@ -315,13 +380,16 @@ def witness_decide(KT, n_kept, v, witness, feasibility, b, hint, n_hint):  # pra
                 work[nw] = j
                 nw += 1
                 added += 1
-        status, delta_s = witness_lp(KT, work, nw, v, feasibility, b)
+        status, delta_s = witness_lp(KT, work, nw, v, feasibility, b, y)
         lps += 1
         if status != LP_OPTIMAL:
-            return status, 0.0, lps, _keep_hint(work, nw, hint)
-        if delta_s <= witness:
-            return LP_OPTIMAL, delta_s, lps, _keep_hint(work, nw, hint)
-    return LP_ITERATION_LIMIT, 0.0, lps, _keep_hint(work, nw, hint)
+            return DOUBT, 0.0, lps, _keep_hint(work, nw, hint)
+        if delta_s <= tau:
+            d = drop_certificate(KT, work, nw, y, v)
+            if d <= tau - (nw + D + 2) * unit:
+                return DROP, d, lps, _keep_hint(work, nw, hint)
+            return DOUBT, 0.0, lps, _keep_hint(work, nw, hint)
+    return DOUBT, 0.0, lps, _keep_hint(work, nw, hint)
 
 
 @kernel
@@ -340,29 +408,6 @@ def _lex_less(V, j, k):  # pragma: no cover - numba
         if V[j, i] != V[k, i]:
             return V[j, i] < V[k, i]
     return False
-
-
-@kernel
-def best_at(V, cand, n_cand, b):  # pragma: no cover - numba
-    """Position in ``cand[:n_cand]`` of the row minimizing ``b . V[row]``.
-
-    Exact ties go to the lexicographically smaller row.  Trusted input,
-    ``n_cand >= 1``.
-    """
-    D = V.shape[1]
-    best = 0
-    best_val = np.inf
-    for p in range(n_cand):
-        j = cand[p]
-        s = 0.0
-        for i in range(D):
-            s += b[i] * V[j, i]
-        if s < best_val:
-            best_val = s
-            best = p
-        elif s == best_val and _lex_less(V, j, cand[best]):
-            best = p
-    return best
 
 
 @kernel
@@ -388,82 +433,131 @@ def _best_undecided(UT, nu, b, vals, V, und):  # pragma: no cover - numba
     return best
 
 
-@kernel
-def witness_filter(V, kept0, und0, witness, feasibility):  # pragma: no cover - numba
-    """Lark/White step: decide every undecided row of ``V`` by witness LPs.
 
-    ``kept0`` rows are known to be on the envelope.  Each undecided row is
-    either dropped (no witness, :func:`witness_decide`) or yields a witness
-    ``b``, and then the best UNDECIDED row at ``b`` joins the kept set (it
-    beats every kept row there by more than ``witness``, and no other
-    candidate beats it there, so it belongs to the final envelope).  A row
-    whose decision fails is kept (always safe) and counted.  Kept and
-    undecided rows are held column-major (``KT``, ``UT``) for pricing.
-    Trusted input.
+SWEEP_NK, SWEEP_NU, SWEEP_HINT, SWEEP_LPS, SWEEP_DOUBT = 0, 1, 2, 3, 4
+"""Slots of the integer state of :func:`witness_sweep`: kept count, undecided
+count, hint length, LPs solved, vectors kept in doubt."""
+
+
+@kernel
+def witness_sweep(V, kept, KT, und, UT, state, hint, tau, unit, feasibility, use_numba,
+                  outcome, outcome_bound, outcome_b):  # pragma: no cover - numba
+    """The Lark/White loop: decide every undecided row of ``V`` by witness LPs.
+
+    State (trusted, updated in place): ``kept[:nk]`` rows known to be on the
+    envelope, also as columns ``KT[:, :nk]``; ``und[:nu]`` undecided rows,
+    also as columns ``UT[:, :nu]``; ``state`` int64 slots ``SWEEP_*``;
+    ``hint`` the warm-start working set.  The last undecided row is decided
+    each time:
+
+    * DROP      -> it leaves the undecided set;
+    * WITNESS b -> the best UNDECIDED row at ``b`` joins the kept set (it
+      beats every kept row there by more than ``tau``, and no other candidate
+      beats it there, so it belongs to the final envelope); the tested row
+      may stay undecided and is tested again;
+    * DOUBT     -> the row itself joins the kept set (always safe).
+
+    With ``use_numba`` the decision comes from :func:`witness_decide`; when
+    that returns DOUBT, or without ``use_numba`` for every row, the sweep
+    stops and returns 1: the caller decides ``und[nu - 1]`` externally and
+    calls again with ``outcome`` (a decision, -1 for none),
+    ``outcome_bound`` and ``outcome_b`` (the witness belief).  Returns 0
+    when no undecided row is left.
 
     Returns
     -------
-    kept : int64[]
-        Row indices, ascending.
-    lps, trouble : int, int
-        LPs solved; decisions that could not be trusted (row kept).
+    needs_help : int
+        1 when ``und[state[SWEEP_NU] - 1]`` awaits an external decision.
+    max_drop : float
+        Largest certified ``delta*`` bound of the rows dropped in this call
+        (``-inf`` when none): the prune's error bound.
     """
-    N, D = V.shape
-    nk = kept0.shape[0]
-    nu = und0.shape[0]
-    kept = np.empty(nk + nu, dtype=np.int64)
-    KT = np.empty((D, nk + nu))
-    for k in range(nk):
-        kept[k] = kept0[k]
-        for i in range(D):
-            KT[i, k] = V[kept0[k], i]
-    und = und0.copy()
-    UT = np.empty((D, nu))
-    for p in range(nu):
-        for i in range(D):
-            UT[i, p] = V[und[p], i]
+    D = V.shape[1]
     b = np.empty(D)
-    vals = np.empty(nu)
-    hint = np.empty(min(12 * (D + 1), max(2 * (D + 1), 200)), dtype=np.int64)
-    n_hint = 0
-    lps = 0
-    trouble = 0
-    while nu > 0:
-        v = V[und[nu - 1]]
-        status, delta, n_lp, n_hint = witness_decide(
-            KT, nk, v, witness, feasibility, b, hint, n_hint
-        )
-        lps += n_lp
-        if status != LP_OPTIMAL:
-            trouble += 1
-            pick = nu - 1
-        elif delta <= witness:
-            nu -= 1
-            continue
+    vals = np.empty(max(state[SWEEP_NU], 1))
+    max_drop = -np.inf
+    pending = outcome
+    while state[SWEEP_NU] > 0:
+        nu = state[SWEEP_NU]
+        nk = state[SWEEP_NK]
+        if pending >= 0:
+            decision = pending
+            bound = outcome_bound
+            for i in range(D):
+                b[i] = outcome_b[i]
+            pending = -1
+        elif use_numba:
+            decision, bound, n_lp, n_hint = witness_decide(
+                KT, nk, V[und[nu - 1]], tau, unit, feasibility, b, hint, state[SWEEP_HINT]
+            )
+            state[SWEEP_HINT] = n_hint
+            state[SWEEP_LPS] += n_lp
+            if decision == DOUBT:
+                return 1, max_drop
         else:
-            # delta is the margin of v at b over every kept row, priced
-            # directly: b is a witness.
+            return 1, max_drop
+        if decision == DROP:
+            if bound > max_drop:
+                max_drop = bound
+            state[SWEEP_NU] = nu - 1
+            continue
+        if decision == WITNESS:
             pick = _best_undecided(UT, nu, b, vals, V, und)
+        else:
+            pick = nu - 1
+            state[SWEEP_DOUBT] += 1
         j = und[pick]
         kept[nk] = j
         for i in range(D):
             KT[i, nk] = V[j, i]
-        nk += 1
+        state[SWEEP_NK] = nk + 1
         und[pick] = und[nu - 1]
         for i in range(D):
             UT[i, pick] = UT[i, nu - 1]
-        nu -= 1
-    return np.sort(kept[:nk]), lps, trouble
+        state[SWEEP_NU] = nu - 1
+    return 0, max_drop
 
 
-_HIGHS_OPTIONS = {
-    # HiGHS defaults (1e-7) are far looser than the witness tolerance.
-    "primal_feasibility_tolerance": 1e-10,
-    "dual_feasibility_tolerance": 1e-10,
-}
+def witness_decide_highs(W: np.ndarray, v: np.ndarray, tau: float, unit: float,
+                         feasibility: float) -> tuple[int, float, np.ndarray]:
+    """Decide ``delta* > tau`` for ``v`` against the ROWS of ``W`` with HiGHS.
+
+    The LP is solved on the payoff divided by its largest magnitude (HiGHS's
+    tolerances are absolute); its answer is then proven on the original
+    numbers exactly as :func:`witness_decide` does: a witness by pricing its
+    belief, a drop by the weak-duality certificate of its dual solution.
+
+    Parameters
+    ----------
+    W : float64[m, D]
+        Kept vectors (``m >= 1``).
+    v : float64[D]
+    tau, unit : float
+        Absolute witness margin and rounding unit of the prune (as for
+        :func:`witness_decide`).
+    feasibility : float
+        Primal and dual feasibility tolerance for HiGHS (on the scaled LP).
+
+    Returns
+    -------
+    decision, bound, b
+        As :func:`witness_decide`; ``b`` the witness belief for WITNESS.
+    """
+    m, D = W.shape
+    status, _, b, y = witness_lp_highs(W, v, feasibility)
+    if status != LP_OPTIMAL:
+        return DOUBT, 0.0, b
+    delta_b = float(np.min(W @ b - v @ b))
+    if delta_b > tau + (D + 2) * unit:
+        return WITNESS, delta_b, b
+    d = drop_certificate(np.ascontiguousarray(W.T), np.arange(m, dtype=np.int64), m, y, v)
+    if d <= tau - (m + D + 2) * unit:
+        return DROP, float(d), b
+    return DOUBT, 0.0, b
 
 
-def witness_lp_highs(W: np.ndarray, v: np.ndarray) -> tuple[int, float, np.ndarray]:
+def witness_lp_highs(W: np.ndarray, v: np.ndarray,
+                     feasibility: float = 1e-11) -> tuple[int, float, np.ndarray, np.ndarray]:
     """Solve (P) for ``v`` against the ROWS of ``W`` with scipy's HiGHS.
 
     Parameters
@@ -472,11 +566,16 @@ def witness_lp_highs(W: np.ndarray, v: np.ndarray) -> tuple[int, float, np.ndarr
         Kept vectors (``m >= 1``).
     v : float64[D]
         The vector under test.
+    feasibility : float
+        HiGHS primal and dual feasibility tolerance, applied to the payoff
+        scaled to largest magnitude 1 (``Tolerances.lp_feasibility``).
 
     Returns
     -------
-    status, delta, b
-        As :func:`witness_lp`; ``b`` is the optimal belief when optimal.
+    status, delta, b, y
+        As :func:`witness_lp`: ``delta`` unscaled, ``b`` the optimal belief
+        and ``y`` the column player's strategy (HiGHS's dual values) when
+        optimal.
 
     Raises
     ------
@@ -487,38 +586,36 @@ def witness_lp_highs(W: np.ndarray, v: np.ndarray) -> tuple[int, float, np.ndarr
     from scipy.optimize import linprog
 
     m, D = W.shape
+    payoff = W - v[None, :]
+    scale = float(np.max(np.abs(payoff))) if payoff.size else 0.0
+    scale = scale if scale > 0.0 else 1.0
     # Variables (b_0 .. b_{D-1}, delta); maximize delta.
     c = np.zeros(D + 1)
     c[D] = -1.0
     A_ub = np.empty((m, D + 1))
-    A_ub[:, :D] = -(W - v[None, :])
+    A_ub[:, :D] = -payoff / scale
     A_ub[:, D] = 1.0
-    b_ub = np.zeros(m)
     A_eq = np.zeros((1, D + 1))
     A_eq[0, :D] = 1.0
     bounds = [(0.0, None)] * D + [(None, None)]
-    res = linprog(
-        c,
-        A_ub=A_ub,
-        b_ub=b_ub,
-        A_eq=A_eq,
-        b_eq=np.ones(1),
-        bounds=bounds,
-        method="highs",
-        options=_HIGHS_OPTIONS,
-    )
+    tol = max(feasibility, HIGHS_MIN_TOLERANCE)
+    options = {"primal_feasibility_tolerance": tol, "dual_feasibility_tolerance": tol}
+    res = linprog(c, A_ub=A_ub, b_ub=np.zeros(m), A_eq=A_eq, b_eq=np.ones(1), bounds=bounds,
+                  method="highs", options=options)
+    uniform, none = np.full(D, 1.0 / D), np.zeros(m)
     status = res.status
     if status == 0:
         x = np.asarray(res.x, dtype=np.float64)
         b = np.clip(x[:D], 0.0, None)
         total = b.sum()
         if not total > 0.0:
-            return LP_NUMERICAL, 0.0, np.full(D, 1.0 / D)
-        return LP_OPTIMAL, float(x[D]), b / total
+            return LP_NUMERICAL, 0.0, uniform, none
+        y = np.clip(-np.asarray(res.ineqlin.marginals, dtype=np.float64), 0.0, None)
+        return LP_OPTIMAL, float(x[D]) * scale, b / total, y
     if status == 1:
-        return LP_ITERATION_LIMIT, 0.0, np.full(D, 1.0 / D)
+        return LP_ITERATION_LIMIT, 0.0, uniform, none
     if status == 4:
-        return LP_NUMERICAL, 0.0, np.full(D, 1.0 / D)
+        return LP_NUMERICAL, 0.0, uniform, none
     if status == 2:
         raise RuntimeError(
             f"HiGHS reports the witness LP infeasible (status 2: {res.message}); "

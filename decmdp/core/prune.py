@@ -2,27 +2,34 @@
 
 A set ``V`` of vectors over ``D`` components represents the concave function
 ``f(b) = min_{v in V} b . v`` on the simplex.  :func:`prune` returns a subset
-with the same ``f`` (up to ``Tolerances.witness``), cheapest test first
-(AI-Toolbox ``Utils/Prune.hpp``)::
+whose envelope exceeds ``f`` by at most a PROVEN amount, cheapest test first
+(AI-Toolbox ``Utils/Prune.hpp``).  ``scale = max |V|`` and the margins are
+``dominance * scale`` and ``tau = witness * scale``
+(:mod:`decmdp.tolerances`)::
 
     candidates
         |  1. pointwise dominance: drop w when some kept v has
-        |     v <= w + dominance everywhere (one of equal vectors survives)
+        |     v <= w + dominance * scale everywhere (one of equal vectors
+        |     survives; exact dominance with the default 0)
         v
     survivors --- 2. corners: the best vector at each vertex e_i and at the
         |            uniform belief is on the envelope -> kept
         v
-    undecided --- 3. Lark/White witness LP of v against kept (solved by
-                     constraint generation in decmdp.core.lp):
-                     delta > witness  -> b is a witness: the best UNDECIDED
-                                         vector at b joins kept (v may stay
-                                         undecided and is tested again)
-                     otherwise        -> v is dropped
-                     LP trouble       -> v is kept (always safe), counted
+    undecided --- 3. Lark/White witness LP of v against kept (one loop,
+                     decmdp.core.lp.witness_sweep; the LP is a parameter):
+                     witness b, priced   -> the best UNDECIDED vector at b
+                                            joins kept (v is tested again)
+                     delta* <= tau, by a weak-duality certificate on the
+                     original numbers    -> v is dropped
+                     numba LP unproven   -> HiGHS decides, with the same
+                                            proofs ("fallback")
+                     nothing proven      -> v is kept (always safe), counted
 
-Every step keeps the envelope: a dropped vector is nowhere better than the
-kept set by more than the tolerance.  Ties are broken lexicographically
-(smaller vector first), so the result does not depend on timing.
+The prune's error is the largest certified ``delta*`` bound of a dropped
+vector (plus, with ``dominance > 0``, the dominance margin once per
+dominance-dropped vector, which bounds any chain of them).  Ties are
+broken lexicographically (smaller vector first), so the result does not
+depend on timing.
 """
 
 from __future__ import annotations
@@ -33,9 +40,17 @@ from typing import NamedTuple
 import numpy as np
 
 from decmdp._numba import kernel
-from decmdp.core.lp import LP_OPTIMAL, best_at, witness_filter, witness_lp_highs
+from decmdp.core.lp import (
+    SWEEP_DOUBT,
+    SWEEP_HINT,
+    SWEEP_LPS,
+    SWEEP_NK,
+    SWEEP_NU,
+    witness_decide_highs,
+    witness_sweep,
+)
 from decmdp.core.types import parse_choice
-from decmdp.tolerances import DEFAULT_TOLERANCES, Tolerances
+from decmdp.tolerances import DEFAULT_TOLERANCES, FLOAT64_UNIT_ROUNDOFF, Tolerances
 
 
 class LPSolver(enum.Enum):
@@ -62,13 +77,20 @@ class PruneResult(NamedTuple):
     lps : int
         Witness LPs solved.
     lp_trouble : int
-        LPs that failed (iteration cap / numerics / disagreement); their
-        vector was kept.
+        Vectors kept because no LP could prove either way (always safe).
+    lp_fallbacks : int
+        Decisions the numba LP could not prove and HiGHS was asked for.
+    error : float
+        Proven bound on how far the kept envelope lies above the envelope of
+        all of ``V``, at any belief (0 when nothing was dropped but exact
+        duplicates or exactly dominated vectors).
     """
 
     kept: np.ndarray
     lps: int
     lp_trouble: int
+    lp_fallbacks: int = 0
+    error: float = 0.0
 
 
 # ---------------------------------------------------------------- kernels
@@ -107,7 +129,9 @@ def dominance_filter(V, dominance):  # pragma: no cover - numba
             if abs(V[j, i]) > scale:
                 scale = abs(V[j, i])
         sums[j] = s
-    margin = D * dominance + 1e-9 * D * (1.0 + scale)
+    # Rounding of the sums themselves widens the window (a wider window only
+    # costs time, never a wrong drop).
+    margin = D * dominance + 4.0 * D * D * FLOAT64_UNIT_ROUNDOFF * scale
     order = np.argsort(sums, kind="mergesort")
     ST = np.empty((D, N))
     ssum = np.empty(N)
@@ -229,38 +253,39 @@ def corner_split(V, cand):  # pragma: no cover - numba
 # ---------------------------------------------------------------- driver
 
 
-def _witness_filter_highs(V, kept0, und0, tol: Tolerances):
-    """:func:`witness_filter` with HiGHS as the LP solver (same decisions)."""
-    kept = list(kept0)
-    und = list(und0)
-    lps = 0
-    trouble = 0
-    while und:
-        vi = und[-1]
-        W = V[kept]
-        if kept and np.any(np.max(W - V[vi], axis=1) <= tol.witness):
-            und.pop()
-            continue
-        status, delta, b = witness_lp_highs(W, V[vi])
-        lps += 1
-        if status != LP_OPTIMAL:
-            trouble += 1
-            kept.append(und.pop())
-            continue
-        if delta <= tol.witness:
-            und.pop()
-            continue
-        gap = np.min(W @ b) - V[vi] @ b
-        if not gap > tol.witness:
-            trouble += 1
-            kept.append(und.pop())
-            continue
-        und_arr = np.asarray(und, dtype=np.int64)
-        p = best_at(V, und_arr, len(und), b)
-        kept.append(und[p])
-        und[p] = und[-1]
-        und.pop()
-    return np.sort(np.asarray(kept, dtype=np.int64)), lps, trouble
+def _witness_step(V, kept0, und0, tau: float, unit: float, tol: Tolerances, solver: LPSolver):
+    """Run :func:`~decmdp.core.lp.witness_sweep` to the end, answering its
+    requests with HiGHS.  Returns ``(kept, lps, trouble, fallbacks, max_drop)``."""
+    N, D = V.shape
+    nk, nu = kept0.shape[0], und0.shape[0]
+    kept = np.empty(nk + nu, dtype=np.int64)
+    kept[:nk] = kept0
+    KT = np.empty((D, nk + nu))
+    KT[:, :nk] = V[kept0].T
+    und = und0.copy()
+    UT = np.ascontiguousarray(V[und].T)
+    state = np.zeros(5, dtype=np.int64)
+    state[SWEEP_NK], state[SWEEP_NU] = nk, nu
+    hint = np.empty(min(12 * (D + 1), max(2 * (D + 1), 200)), dtype=np.int64)
+    use_numba = solver is LPSolver.NUMBA
+    outcome, bound, b = -1, 0.0, np.zeros(D)
+    fallbacks = highs_lps = 0
+    max_drop = -np.inf
+    while True:
+        needs_help, dropped = witness_sweep(V, kept, KT, und, UT, state, hint, tau, unit,
+                                            tol.lp_feasibility, use_numba, outcome, bound, b)
+        max_drop = max(max_drop, dropped)
+        if not needs_help:
+            break
+        n_kept = int(state[SWEEP_NK])
+        v = V[und[state[SWEEP_NU] - 1]]
+        outcome, bound, b = witness_decide_highs(KT[:, :n_kept].T, v, tau, unit, tol.lp_feasibility)
+        highs_lps += 1
+        fallbacks += use_numba
+        state[SWEEP_HINT] = 0
+    n_kept = int(state[SWEEP_NK])
+    return (np.sort(kept[:n_kept]), int(state[SWEEP_LPS]) + highs_lps, int(state[SWEEP_DOUBT]),
+            fallbacks, max_drop)
 
 
 def prune_counted(
@@ -268,7 +293,8 @@ def prune_counted(
     tolerances: Tolerances = DEFAULT_TOLERANCES,
     lp: LPSolver | str = LPSolver.NUMBA,
 ) -> PruneResult:
-    """Prune ``V`` (float64[N, D]) to its lower envelope; also count LPs.
+    """Prune ``V`` (float64[N, D]) to its lower envelope; also count LPs and
+    bound the error.
 
     See the module docstring for the three steps.  ``V`` is trusted
     (finite); it is made C-contiguous float64 here.
@@ -277,21 +303,25 @@ def prune_counted(
     V = np.ascontiguousarray(V, dtype=np.float64)
     if V.ndim != 2:
         raise ValueError(f"prune: V must be 2-D (vectors x components), got shape {V.shape}")
-    if V.shape[0] <= 1:
-        return PruneResult(np.arange(V.shape[0], dtype=np.int64), 0, 0)
-    surv = dominance_filter(V, tolerances.dominance)
+    N, D = V.shape
+    if N <= 1:
+        return PruneResult(np.arange(N, dtype=np.int64), 0, 0)
+    scale = float(np.max(np.abs(V)))
+    margin = tolerances.dominance * scale
+    surv = dominance_filter(V, margin)
+    error = margin * (N - surv.shape[0])
     if surv.shape[0] <= 1:
-        return PruneResult(surv, 0, 0)
+        return PruneResult(surv, 0, 0, 0, error)
     kept0, und0 = corner_split(V, surv)
     if und0.shape[0] == 0:
-        return PruneResult(kept0, 0, 0)
-    if solver is LPSolver.NUMBA:
-        kept, lps, trouble = witness_filter(
-            V, kept0, und0, tolerances.witness, tolerances.lp_feasibility
-        )
-    else:
-        kept, lps, trouble = _witness_filter_highs(V, kept0, und0, tolerances)
-    return PruneResult(kept, int(lps), int(trouble))
+        return PruneResult(kept0, 0, 0, 0, error)
+    tau = tolerances.witness * scale
+    # Rounding of a certificate or a priced margin, per term summed: each term
+    # is at most 2 * scale in magnitude, with a factor 2 to spare.
+    unit = 4.0 * FLOAT64_UNIT_ROUNDOFF * scale
+    kept, lps, trouble, fallbacks, max_drop = _witness_step(V, kept0, und0, tau, unit, tolerances,
+                                                            solver)
+    return PruneResult(kept, lps, trouble, fallbacks, error + max(max_drop, 0.0))
 
 
 def prune(
@@ -300,16 +330,17 @@ def prune(
     lp: LPSolver | str = LPSolver.NUMBA,
 ) -> np.ndarray:
     """Indices (ascending) of a subset of the rows of ``V`` with the same
-    lower envelope ``min_v b . v`` over the simplex.
+    lower envelope ``min_v b . v`` over the simplex, up to the tolerances.
 
     Parameters
     ----------
     V : float64[N, D]
         Cost vectors.
     tolerances : Tolerances
-        ``dominance`` for the pointwise test, ``witness`` for the LP test,
-        ``lp_feasibility`` inside the simplex.
+        ``dominance`` and ``witness`` (relative to ``max |V|``) and
+        ``lp_feasibility`` inside the LP solvers.
     lp : LPSolver or {"numba", "highs"}
-        LP solver for the witness step.
+        LP solver for the witness step ("numba" falls back to HiGHS where
+        it cannot prove a decision).
     """
     return prune_counted(V, tolerances, lp).kept

@@ -125,8 +125,18 @@ class StageStats(NamedTuple):
     seconds : float
         Wall-clock time of the stage.
     lp_trouble : int
-        LPs that hit the iteration cap or disagreed numerically; the vector
-        concerned was kept (always safe).
+        Vectors kept because no LP (numba, then HiGHS) could prove whether
+        they have a witness (always safe).
+    lp_fallbacks : int
+        Witness decisions the numba LP could not prove and HiGHS made.
+    prune_error : float
+        Proven bound on how much this stage's own prunes raise
+        ``V_t`` at any belief (the worst chain of prunes of one ``(y, a)``
+        plus the union prune).
+    error_bound : float
+        Proven bound on ``sup_b |V_t(y, b) - exact V_t(y, b)|``: this
+        stage's pruning and rounding errors plus the propagated error of the
+        later stages.
     """
 
     stage: int
@@ -135,3 +145,6 @@ class StageStats(NamedTuple):
     lps: int
     seconds: float
     lp_trouble: int = 0
+    lp_fallbacks: int = 0
+    prune_error: float = 0.0
+    error_bound: float = 0.0

@@ -35,16 +35,22 @@ from typing import Callable
 
 import numpy as np
 
-from decmdp.core.crosssum import action_cross_sum, lifted_min
+from decmdp.core.crosssum import action_cross_sum, lifted_min, project
+from decmdp.core.pointwise import BNB_OK, best_prescription
 from decmdp.core.prune import LPSolver, prune_counted
 from decmdp.core.types import BackupData, StageStats, StageValue, parse_choice
-from decmdp.errors import VectorLimitError
-from decmdp.tolerances import DEFAULT_TOLERANCES, Tolerances
+from decmdp.errors import TimeLimitError, VectorLimitError
+from decmdp.tolerances import DEFAULT_TOLERANCES, Tolerances, rounding_bound
 
 
 RAW_CROSS_SUM_FACTOR = 64
 """An unpruned cross-sum may hold at most this many times ``max_vectors`` rows
 (it is built in full before it is pruned, so this bounds the memory)."""
+
+POINTWISE_WORK_BUDGET = 200_000_000
+"""Work (search nodes x successor rows) the branch and bound of a last
+backup at given beliefs may spend on one ``(y, a)`` before the full set of
+that ``y`` is computed instead (:mod:`decmdp.core.pointwise`)."""
 
 
 class Method(enum.Enum):
@@ -77,20 +83,36 @@ def terminal_stage(data: BackupData) -> StageValue:
 class _Stage:
     """Counters and the vector limit for one stage (driver side only)."""
 
-    def __init__(self, t: int, tolerances: Tolerances, lp: LPSolver, max_vectors: int | None):
+    def __init__(self, t: int, tolerances: Tolerances, lp: LPSolver, max_vectors: int | None,
+                 deadline: float | None = None, time_limit: float | None = None):
         self.t = t
         self.tolerances = tolerances
         self.lp = lp
         self.max_vectors = max_vectors
+        self.deadline = deadline
+        self.time_limit = time_limit
         self.generated = 0
         self.lps = 0
         self.trouble = 0
+        self.fallbacks = 0
+        self.chain_error = 0.0
+        """Errors of the prunes since the last :meth:`start_chain`, added up."""
+
+    def start_chain(self) -> None:
+        self.chain_error = 0.0
 
     def prune(self, V: np.ndarray) -> np.ndarray:
+        self.check_time()
         res = prune_counted(V, self.tolerances, self.lp)
         self.lps += res.lps
         self.trouble += res.lp_trouble
+        self.fallbacks += res.lp_fallbacks
+        self.chain_error += res.error
         return res.kept
+
+    def check_time(self) -> None:
+        if self.deadline is not None and time.perf_counter() > self.deadline:
+            raise TimeLimitError(stage=self.t, seconds=self.time_limit)
 
     def count_generated(self, n: int) -> None:
         self.generated += int(n)
@@ -107,12 +129,19 @@ class _Stage:
 
 
 def _backup_y(data, cost_t, y, nxt: StageValue, method: Method, st: _Stage):
-    """``Gamma_t(y)`` with provenance: (values, action, prescription, successor)."""
+    """``Gamma_t(y)`` with provenance: (values, action, prescription, successor),
+    and the error bound of its prunes.
+
+    The prunes that build one candidate set (one ``(y, a)``, or one
+    ``(y, a, g)`` when enumerating) add their errors along the chain of
+    cross-sums; the union prune adds its own to the worst chain.
+    """
     _, A, S, L = cost_t.shape
     proj = data.projection
     ptr = data.branch_ptr
     sets = []  # (alpha, action, prescription, successor)
     ar = np.arange(S)
+    worst_chain = 0.0
     for a in range(A):
         ks = range(int(ptr[y * A + a]), int(ptr[y * A + a + 1]))
         successors = []
@@ -126,6 +155,7 @@ def _backup_y(data, cost_t, y, nxt: StageValue, method: Method, st: _Stage):
                                     st.prune, st.count_generated, st.check_limit, st.check_raw)
 
         if method is Method.LIFTED:
+            st.start_chain()
             aq = cross(cost_t[y, a].reshape(S * L), [proj[k] for k in ks])
             if L > 1:
                 alpha, presc = lifted_min(aq.q, S, L)
@@ -135,18 +165,22 @@ def _backup_y(data, cost_t, y, nxt: StageValue, method: Method, st: _Stage):
                 alpha = aq.q
                 presc = np.zeros(alpha.shape, dtype=np.int64)
                 succ = aq.successor
+            worst_chain = max(worst_chain, st.chain_error)
             sets.append((alpha, a, presc, succ))
         else:
             for g in itertools.product(range(L), repeat=S):
                 g = np.asarray(g, dtype=np.int64)
+                st.start_chain()
                 aq = cross(np.ascontiguousarray(cost_t[y, a, ar, g]),
                            [np.ascontiguousarray(proj[k][ar, g, :].reshape(S, 1, S)) for k in ks])
+                worst_chain = max(worst_chain, st.chain_error)
                 presc = np.broadcast_to(g, aq.q.shape).copy()
                 sets.append((aq.q, a, presc, aq.successor))
     values = np.concatenate([s[0] for s in sets])
     action = np.concatenate([np.full(s[0].shape[0], s[1], dtype=np.int64) for s in sets])
     presc = np.concatenate([s[2] for s in sets])
     succ = np.concatenate([s[3] for s in sets])
+    st.start_chain()
     if len(sets) > 1:
         keep = st.prune(values)
         values, action, presc, succ = values[keep], action[keep], presc[keep], succ[keep]
@@ -156,7 +190,7 @@ def _backup_y(data, cost_t, y, nxt: StageValue, method: Method, st: _Stage):
         np.ascontiguousarray(action),
         np.ascontiguousarray(presc),
         np.ascontiguousarray(succ),
-    )
+    ), worst_chain + st.chain_error
 
 
 def _normalize(data: BackupData) -> BackupData:
@@ -172,6 +206,21 @@ def _normalize(data: BackupData) -> BackupData:
     )
 
 
+def _stage_cost(data: BackupData, t: int) -> np.ndarray:
+    return data.cost[0] if data.cost.shape[0] == 1 else data.cost[t]
+
+
+def _stage_value(parts) -> StageValue:
+    """Stack per-``y`` (values, action, prescription, successor) into a stage."""
+    counts = np.array([p[0].shape[0] for p in parts], dtype=np.int64)
+    ptr = np.zeros(len(parts) + 1, dtype=np.int64)
+    np.cumsum(counts, out=ptr[1:])
+    return StageValue(ptr=ptr, values=np.concatenate([p[0] for p in parts]),
+                      action=np.concatenate([p[1] for p in parts]),
+                      prescription=np.concatenate([p[2] for p in parts]),
+                      successor=np.concatenate([p[3] for p in parts]))
+
+
 def backup_stage(
     data: BackupData,
     t: int,
@@ -180,39 +229,140 @@ def backup_stage(
     tolerances: Tolerances = DEFAULT_TOLERANCES,
     max_vectors: int | None = None,
     lp: LPSolver | str = LPSolver.NUMBA,
+    deadline: tuple[float, float] | None = None,
 ) -> tuple[StageValue, StageStats]:
     """One backup: ``Gamma_t`` (all ``y``) from ``Gamma_{t+1} = nxt``.
 
     ``data`` is trusted and should already be normalized (C-contiguous,
-    float64 / int64) as :func:`value_iteration` does.
+    float64 / int64) as :func:`value_iteration` does.  The returned
+    statistics carry this stage's own pruning error in ``prune_error``;
+    ``error_bound`` is left for :func:`value_iteration` to accumulate.
+    ``deadline`` is ``(perf_counter time, the limit in seconds)``.
     """
     method = Method.parse(method)
-    st = _Stage(t, tolerances, LPSolver.parse(lp), max_vectors)
+    st = _Stage(t, tolerances, LPSolver.parse(lp), max_vectors, *(deadline or (None, None)))
     t0 = time.perf_counter()
-    cost = data.cost
-    cost_t = cost[0] if cost.shape[0] == 1 else cost[t]
-    Y = cost_t.shape[0]
-    parts = [_backup_y(data, cost_t, y, nxt, method, st) for y in range(Y)]
-    counts = np.array([p[0].shape[0] for p in parts], dtype=np.int64)
-    ptr = np.zeros(Y + 1, dtype=np.int64)
-    np.cumsum(counts, out=ptr[1:])
-    st.check_limit(int(ptr[-1]))
-    sv = StageValue(
-        ptr=ptr,
-        values=np.concatenate([p[0] for p in parts]),
-        action=np.concatenate([p[1] for p in parts]),
-        prescription=np.concatenate([p[2] for p in parts]),
-        successor=np.concatenate([p[3] for p in parts]),
-    )
-    stats = StageStats(
-        stage=t,
-        generated=st.generated,
-        kept=int(ptr[-1]),
-        lps=st.lps,
-        seconds=time.perf_counter() - t0,
-        lp_trouble=st.trouble,
-    )
-    return sv, stats
+    cost_t = _stage_cost(data, t)
+    results = [_backup_y(data, cost_t, y, nxt, method, st) for y in range(cost_t.shape[0])]
+    sv = _stage_value([r[0] for r in results])
+    st.check_limit(int(sv.ptr[-1]))
+    return sv, _stats(st, sv, t0, max(r[1] for r in results))
+
+
+def _stats(st: _Stage, sv: StageValue, t0: float, prune_error: float) -> StageStats:
+    return StageStats(stage=st.t, generated=st.generated, kept=int(sv.ptr[-1]), lps=st.lps,
+                      seconds=time.perf_counter() - t0, lp_trouble=st.trouble,
+                      lp_fallbacks=st.fallbacks, prune_error=float(prune_error))
+
+
+def backup_at_beliefs(
+    data: BackupData,
+    t: int,
+    nxt: StageValue,
+    beliefs: np.ndarray,
+    tolerances: Tolerances = DEFAULT_TOLERANCES,
+    max_vectors: int | None = None,
+    lp: LPSolver | str = LPSolver.NUMBA,
+    deadline: tuple[float, float] | None = None,
+) -> tuple[StageValue, StageStats]:
+    """The last backup at one belief per ``y``: only the best vector there.
+
+    Parameters
+    ----------
+    beliefs : float64[Y, S]
+        Unnormalized belief of each observed state (the initial
+        distribution's rows); a row of zero mass gets no vector.
+
+    Returns
+    -------
+    StageValue, StageStats
+        ``Gamma_t(y)`` holds the one vector optimal at ``beliefs[y]`` (exact
+        branch and bound, :mod:`decmdp.core.pointwise`; when its budget runs
+        out, the best row of the full ``Gamma_t(y)`` instead), with
+        provenance.  No vector is dropped by a tolerance, so ``prune_error``
+        is 0 unless the full set had to be built.
+    """
+    st = _Stage(t, tolerances, LPSolver.parse(lp), max_vectors, *(deadline or (None, None)))
+    t0 = time.perf_counter()
+    cost_t = _stage_cost(data, t)
+    Y, A, S, L = cost_t.shape
+    parts, prune_error = [], 0.0
+    for y in range(Y):
+        b = np.ascontiguousarray(beliefs[y], dtype=np.float64)
+        if not b.sum() > 0.0:
+            parts.append((np.zeros((0, S)), np.zeros(0, dtype=np.int64), np.zeros((0, S), dtype=np.int64),
+                          np.zeros((0, data.n_labels), dtype=np.int64)))
+            continue
+        best = _best_at_belief(data, cost_t, y, nxt, b, st)
+        if best is None:
+            (values, action, presc, succ), error = _backup_y(data, cost_t, y, nxt, Method.LIFTED, st)
+            row = int(np.argmin(values @ b))
+            best = (values[row:row + 1], action[row:row + 1], presc[row:row + 1], succ[row:row + 1])
+            prune_error = max(prune_error, error)
+        parts.append(best)
+    sv = _stage_value(parts)
+    return sv, _stats(st, sv, t0, prune_error)
+
+
+def _best_at_belief(data, cost_t, y, nxt: StageValue, b: np.ndarray, st: _Stage):
+    """The best ``(values, action, prescription, successor)`` row of ``Gamma_t(y)``
+    at ``b``, or None when a branch and bound exceeds its budget."""
+    _, A, S, L = cost_t.shape
+    support = np.flatnonzero(b > 0.0)
+    support = np.ascontiguousarray(support[np.argsort(-b[support], kind="stable")], dtype=np.int64)
+    best_value, best = np.inf, None
+    for a in range(A):
+        st.check_time()
+        ks = range(int(data.branch_ptr[y * A + a]), int(data.branch_ptr[y * A + a + 1]))
+        lifted = []
+        for k in ks:
+            tg = int(data.branch_target[k])
+            G = project(data.projection[k], nxt.values[nxt.ptr[tg]:nxt.ptr[tg + 1]])
+            lifted.append(G)
+        hptr = np.zeros(len(lifted) + 1, dtype=np.int64)
+        np.cumsum([G.shape[0] for G in lifted], out=hptr[1:])
+        H = (np.concatenate(lifted).reshape(-1, S, L) if lifted else np.zeros((0, S, L))) * b[None, :, None]
+        st.count_generated(H.shape[0])
+        budget = max(1_000, POINTWISE_WORK_BUDGET // max(H.shape[0], 1))
+        status, value, _, choice = best_prescription(
+            np.ascontiguousarray(b[:, None] * cost_t[y, a]), np.ascontiguousarray(H), hptr, support, budget)
+        if status != BNB_OK:
+            return None
+        if value < best_value:
+            q = cost_t[y, a].reshape(S * L).copy()
+            successor = np.full((1, data.n_labels), -1, dtype=np.int64)
+            for m, k in enumerate(ks):
+                local = int(choice[m] - hptr[m])
+                q += lifted[m][local]
+                successor[0, int(data.branch_label[k])] = local
+            alpha, presc = lifted_min(q.reshape(1, S * L), S, L)
+            best_value, best = value, (alpha, np.array([a], dtype=np.int64), presc, successor)
+    return best
+
+
+def contraction(data: BackupData) -> float:
+    """How much an error in ``Gamma_{t+1}`` can grow through one backup.
+
+    ``max_{y, a, s, l} sum_{k in branches(y, a)} sum_s' projection[k, s, l, s']``:
+    an error of ``e`` in every ``V_{t+1}(y', .)`` moves ``V_t`` by at most
+    this times ``e`` (the discount, for stochastic transitions).
+    """
+    mass = data.projection.sum(axis=3)  # [K, S, L]
+    ptr = data.branch_ptr
+    worst = 0.0
+    for ya in range(ptr.shape[0] - 1):
+        if ptr[ya + 1] > ptr[ya]:
+            worst = max(worst, float(mass[ptr[ya]:ptr[ya + 1]].sum(axis=0).max()))
+    return worst
+
+
+def _rounding_error(data: BackupData, cost_t: np.ndarray, nxt: StageValue, factor: float) -> float:
+    """Rounding bound of one backup's arithmetic: every entry of a lifted
+    vector is a sum of ``1 + K * S`` products (cost plus projections)."""
+    widest = int(np.max(np.diff(data.branch_ptr))) if data.branch_ptr.shape[0] > 1 else 0
+    S = data.terminal.shape[1]
+    magnitude = float(np.max(np.abs(cost_t))) + factor * float(np.max(np.abs(nxt.values), initial=0.0))
+    return rounding_bound(2 + widest * S, magnitude)
 
 
 def value_iteration(
@@ -223,6 +373,8 @@ def value_iteration(
     max_vectors: int | None = None,
     progress: Callable[[StageStats], None] | None = None,
     lp: LPSolver | str = LPSolver.NUMBA,
+    final_beliefs: np.ndarray | None = None,
+    time_limit: float | None = None,
 ) -> tuple[list[StageValue], list[StageStats]]:
     """Exact finite-horizon value iteration.
 
@@ -243,13 +395,23 @@ def value_iteration(
         Called with the :class:`StageStats` of each stage once it is done.
     lp : LPSolver or {"numba", "highs"}
         Witness LP solver.
+    final_beliefs : float64[Y, S], optional
+        With the lifted method, stage 0 is computed only at these beliefs
+        (:func:`backup_at_beliefs`): one vector per ``y`` of positive mass.
+    time_limit : float, optional
+        Raise :class:`~decmdp.errors.TimeLimitError` once this many seconds
+        have passed (checked between prunes).
 
     Returns
     -------
     stages : list of StageValue, length ``horizon + 1``
         ``stages[t]`` is ``Gamma_t``; ``stages[horizon]`` the terminal one.
     stats : list of StageStats
-        In computation order, ``t = horizon - 1`` down to 0.
+        In computation order, ``t = horizon - 1`` down to 0.  Each carries
+        ``error_bound``: a proven bound on ``sup_b |V_t(y, b) - exact|``
+        from the pruning errors, the rounding of the backups and their
+        propagation (``e_t = c * e_{t+1} + prune_error_t + rounding_t`` with
+        ``c`` = :func:`contraction`).
     """
     method = Method.parse(method)
     lp = LPSolver.parse(lp)
@@ -263,11 +425,21 @@ def value_iteration(
         raise ValueError(
             f"cost has {data.cost.shape[0]} stages (time-varying) but horizon is {horizon}"
         )
+    deadline = None if time_limit is None else (time.perf_counter() + float(time_limit), float(time_limit))
+    factor = contraction(data)
     stages: list[StageValue | None] = [None] * (horizon + 1)
     stages[horizon] = terminal_stage(data)
     all_stats: list[StageStats] = []
+    error = 0.0
     for t in range(horizon - 1, -1, -1):
-        sv, stats = backup_stage(data, t, stages[t + 1], method, tolerances, max_vectors, lp)
+        if t == 0 and final_beliefs is not None and method is Method.LIFTED:
+            sv, stats = backup_at_beliefs(data, t, stages[t + 1], final_beliefs, tolerances, max_vectors,
+                                          lp, deadline)
+        else:
+            sv, stats = backup_stage(data, t, stages[t + 1], method, tolerances, max_vectors, lp, deadline)
+        error = (factor * error + stats.prune_error
+                 + _rounding_error(data, _stage_cost(data, t), stages[t + 1], factor))
+        stats = stats._replace(error_bound=error)
         stages[t] = sv
         all_stats.append(stats)
         if progress is not None:

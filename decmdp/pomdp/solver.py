@@ -20,11 +20,12 @@ from typing import Callable
 
 import numpy as np
 
-from decmdp.core.types import BackupData, StageStats, StageValue
+from decmdp.core.prune import LPSolver
+from decmdp.core.types import BackupData, StageStats
 from decmdp.core.value_iteration import value_iteration
 from decmdp.model import Sense
 from decmdp.pomdp.model import Pomdp
-from decmdp.tolerances import DEFAULT_TOLERANCES, Tolerances
+from decmdp.tolerances import DEFAULT_TOLERANCES, Tolerances, rounding_bound
 
 
 @dataclasses.dataclass(frozen=True)
@@ -43,6 +44,10 @@ class PomdpSolution:
         The action of each vector.
     vectors_per_stage : tuple of int
         ``|Gamma_t|`` for ``t = 0 .. horizon - 1``.
+    error_bound : float
+        Proven bound on ``|value(b) - exact optimum at b|`` for every belief
+        ``b``, from the tolerances actually used (pruning certificates,
+        rounding, propagation through the stages).
     stats : tuple of StageStats
     value_function : tuple of StageValue
         Raw core output in minimization form (``t = 0 .. horizon``).
@@ -53,6 +58,7 @@ class PomdpSolution:
     vectors: np.ndarray
     actions: np.ndarray
     vectors_per_stage: tuple
+    error_bound: float
     stats: tuple
     value_function: tuple = dataclasses.field(repr=False)
 
@@ -138,7 +144,8 @@ def reduce_pomdp(pomdp: Pomdp) -> BackupData:
 
 def solve(pomdp: Pomdp, horizon: int, *, max_vectors: int | None = None,
           tolerances: Tolerances = DEFAULT_TOLERANCES,
-          progress: Callable[[StageStats], None] | None = None) -> PomdpSolution:
+          progress: Callable[[StageStats], None] | None = None,
+          lp: LPSolver | str = LPSolver.NUMBA) -> PomdpSolution:
     """Solve a POMDP exactly for a finite horizon.
 
     Parameters
@@ -151,6 +158,8 @@ def solve(pomdp: Pomdp, horizon: int, *, max_vectors: int | None = None,
     tolerances : Tolerances
     progress : callable, optional
         Called with each stage's statistics.
+    lp : {"numba", "highs"}
+        LP solver of the witness step (see :func:`decmdp.solve`).
 
     Returns
     -------
@@ -159,15 +168,18 @@ def solve(pomdp: Pomdp, horizon: int, *, max_vectors: int | None = None,
     if isinstance(horizon, bool) or not isinstance(horizon, (int, np.integer)) or horizon < 1:
         raise ValueError(f"horizon: is {horizon!r}, expected a positive integer")
     stages, stats = value_iteration(reduce_pomdp(pomdp), int(horizon), "lifted", tolerances,
-                                    max_vectors, progress)
+                                    max_vectors, progress, lp)
     sign = Sense(pomdp.sense).sign
     first = stages[0]
+    magnitude = float(np.max(np.abs(first.values), initial=0.0))
+    error_bound = stats[-1].error_bound + rounding_bound(len(pomdp.states) + 1, magnitude)
     return PomdpSolution(
         pomdp=pomdp,
         horizon=int(horizon),
         vectors=sign * first.values,
         actions=first.action.copy(),
         vectors_per_stage=tuple(int(stages[t].values.shape[0]) for t in range(int(horizon))),
+        error_bound=float(error_bound),
         stats=tuple(stats),
         value_function=tuple(stages),
     )
