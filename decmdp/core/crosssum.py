@@ -156,6 +156,7 @@ def action_cross_sum(
     count_generated: Callable[[int], None],
     check_limit: Callable[[int], None],
     check_raw: Callable[[int], None] = lambda n: None,
+    prune_last: bool = True,
 ) -> ActionQ:
     """``Q(y, a)`` by incremental pruning in the lifted space.
 
@@ -180,6 +181,11 @@ def action_cross_sum(
     check_raw : callable, optional
         Told the size of every raw cross-sum before it is built; raises past
         a limit (bounds memory).
+    prune_last : bool, default True
+        Prune the last cross-sum too.  A caller that reduces the result
+        further (the pointwise min over ``l``, then a prune in ``S`` space,
+        which drops everything a lifted prune would) passes False: the last
+        prune in the larger lifted space would be work done twice.
     """
     D = cost_row.shape[0]
     pruned = []
@@ -191,13 +197,13 @@ def action_cross_sum(
     order = sorted(range(len(pruned)), key=lambda m: (pruned[m][0].shape[0], m))
     partial = np.ascontiguousarray(cost_row.reshape(1, D))
     prov = np.zeros((1, 0), dtype=np.int64)
-    for m in order:
+    for position, m in enumerate(order):
         G, sel = pruned[m]
         single = partial.shape[0] == 1 or G.shape[0] == 1
         check_raw(partial.shape[0] * G.shape[0])
         partial, prov = cross_sum(partial, prov, G, sel)
         count_generated(partial.shape[0])
-        if not single:
+        if not single and (prune_last or position < len(order) - 1):
             keep = prune(partial)
             partial = np.ascontiguousarray(partial[keep])
             prov = np.ascontiguousarray(prov[keep])

@@ -150,13 +150,14 @@ def _backup_y(data, cost_t, y, nxt: StageValue, method: Method, st: _Stage):
             successors.append(nxt.values[nxt.ptr[tg] : nxt.ptr[tg + 1]])
         labels = [int(data.branch_label[k]) for k in ks]
 
-        def cross(cost_row, projections):
+        def cross(cost_row, projections, prune_last=True):
             return action_cross_sum(cost_row, projections, successors, labels, data.n_labels,
-                                    st.prune, st.count_generated, st.check_limit, st.check_raw)
+                                    st.prune, st.count_generated, st.check_limit, st.check_raw,
+                                    prune_last)
 
         if method is Method.LIFTED:
             st.start_chain()
-            aq = cross(cost_t[y, a].reshape(S * L), [proj[k] for k in ks])
+            aq = cross(cost_t[y, a].reshape(S * L), [proj[k] for k in ks], prune_last=L == 1)
             if L > 1:
                 alpha, presc = lifted_min(aq.q, S, L)
                 keep = st.prune(alpha)
