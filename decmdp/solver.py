@@ -3,6 +3,10 @@
 Pipeline: model -> :mod:`decmdp.reducer` (backup data) -> :mod:`decmdp.core`
 (exact value iteration, alpha vectors with provenance) -> the policy graph
 of the vectors reachable from the initial distribution.
+
+With ``horizon="infinite"`` the core iterates until the Bellman residual
+certifies the value (:mod:`decmdp.core.infinite`) and the policy is a
+finite-state controller (:mod:`decmdp.controller`).
 """
 
 from __future__ import annotations
@@ -16,15 +20,20 @@ import networkx as nx
 import numpy as np
 
 from decmdp.bounds import Bounds, full_information_value
+from decmdp.controller import Certificate, controller_from_stage, evaluate_controller
+from decmdp.core.infinite import close_cycles, infinite_value_iteration, smallest_epsilon
 from decmdp.core.types import StageStats, StageValue
-from decmdp.core.value_iteration import Method, value_iteration
+from decmdp.core.value_iteration import Method, repeating_from, value_iteration
+from decmdp.errors import ProblemError
 from decmdp.model import Sense, TwoPlayerMDP
-from decmdp.policy import PolicyGraph
+from decmdp.policy import INFINITE, PolicyGraph
 from decmdp.reducer import reduce, reduce_blind
 from decmdp.tolerances import DEFAULT_TOLERANCES, Tolerances
 
 DEFAULT_MAX_VECTORS = 100_000
 """Default cap on the alpha vectors of one stage (see ``max_vectors``)."""
+DEFAULT_EPSILON = 1e-6
+"""Default certified distance to the infinite-horizon optimum."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -38,21 +47,34 @@ class Solution:
     initial_values : dict of str to float
         ``V_0(x1, b0(x1))`` for each initial ``x1`` with ``p0(x1) > 0``: the
         optimal value given that ``x1(0) = x1``.
+        For an infinite-horizon solve: the value of the last vector set,
+        within ``certificate.error_bound`` of the optimum.
     policy : PolicyGraph
-        An optimal joint policy, trimmed to what is reachable.
+        An optimal joint policy, trimmed to what is reachable; for an
+        infinite horizon a cyclic one (finite-state controller).
     bounds : Bounds or None
-        Full-information and blind-player-2 values (None if not asked for).
+        Full-information and blind-player-2 values (None if not asked for,
+        and for an infinite horizon).
     stats : tuple of StageStats
-        Per stage, from ``t = horizon - 1`` down to 0: vectors generated and
-        kept, LPs solved, seconds.
+        Per stage computed, from ``t = horizon - 1`` down: vectors generated
+        and kept, LPs solved, seconds.  For an infinite horizon, one per
+        backup (``stage`` = iteration, residual LP time included).
     sense : Sense
-    horizon : int
+    horizon : int or "infinite"
     method : str
     seconds : float
         Wall-clock time of the whole solve, bounds included.
     value_function : tuple of StageValue
         ``Gamma_t`` for ``t = 0..horizon`` in minimization form (raw core
-        output, for experts).
+        output, for experts); for an infinite horizon the last two sets
+        ``(Gamma_{n+1}, Gamma_n)``.
+    repeating_from : int or None
+        Finite horizon: when the backup reached a fixed point, the last
+        stage ``s`` such that stages ``0 .. s`` are identical (stored once
+        and computed once); None otherwise.
+    certificate : Certificate or None
+        Infinite horizon: iterations, residual, error bound, the
+        controller's exact value and its certified gap.
     """
 
     value: float
@@ -65,9 +87,14 @@ class Solution:
     method: str
     seconds: float
     value_function: tuple = dataclasses.field(repr=False)
+    repeating_from: int | None = None
+    certificate: Certificate | None = None
 
     def summary(self) -> dict:
-        """A JSON-ready summary: value, sense, horizon, method, bounds, stats."""
+        """A JSON-ready summary: value, sense, horizon, method, bounds, stats.
+
+        Also ``repeating_from`` (finite horizon) and ``certificate`` (infinite).
+        """
         return {
             "value": self.value,
             "sense": self.sense.value,
@@ -78,14 +105,17 @@ class Solution:
             "policy_nodes": len(self.policy),
             "seconds": self.seconds,
             "stats": [s._asdict() for s in sorted(self.stats, key=lambda s: s.stage)],
+            "repeating_from": self.repeating_from,
+            "certificate": dataclasses.asdict(self.certificate) if self.certificate else None,
         }
 
 
 def solve(
     model: TwoPlayerMDP,
-    horizon: int | None = None,
+    horizon: int | str | None = None,
     method: Method | str = Method.LIFTED,
     *,
+    epsilon: float = DEFAULT_EPSILON,
     bounds: bool = True,
     max_vectors: int | None = DEFAULT_MAX_VECTORS,
     tolerances: Tolerances = DEFAULT_TOLERANCES,
@@ -97,14 +127,19 @@ def solve(
     ----------
     model : TwoPlayerMDP
         A validated problem.
-    horizon : int, optional
-        Overrides ``model.horizon``.
+    horizon : int or "infinite", optional
+        Overrides ``model.horizon``.  ``"infinite"``: the discounted
+        infinite-horizon problem (needs ``discount < 1`` and a
+        time-invariant cost); the terminal cost only seeds the iteration.
     method : {"lifted", "enumerate"}
         ``"lifted"`` (default): pointwise prescriptions and incremental
         pruning in the lifted space.  ``"enumerate"``: every prescription as
         an action; exponential in ``|X2|``, for cross-checks.
+    epsilon : float
+        Infinite horizon only: iterate until ``|value - optimum| <= epsilon``
+        is certified (see :class:`~decmdp.controller.Certificate`).
     bounds : bool, default True
-        Also compute :class:`~decmdp.bounds.Bounds`.
+        Also compute :class:`~decmdp.bounds.Bounds` (finite horizon only).
     max_vectors : int or None
         Stop with :class:`~decmdp.errors.VectorLimitError` when a stage
         needs more vectors; None for no limit.
@@ -120,7 +155,8 @@ def solve(
     Raises
     ------
     ProblemError
-        If ``horizon`` is invalid for the model.
+        If ``horizon`` is invalid for the model, or ``"infinite"`` with a
+        discount of 1 or a time-varying cost, or ``epsilon`` is not positive.
     ValueError
         If ``method`` is unknown (the message lists the valid ones).
     VectorLimitError
@@ -128,6 +164,8 @@ def solve(
     """
     started = time.perf_counter()
     method = Method.parse(method)
+    if horizon == INFINITE:
+        return _solve_infinite(model, method, epsilon, max_vectors, tolerances, progress, started)
     if horizon is not None:
         model = model.with_horizon(horizon)
     horizon = model.horizon
@@ -158,6 +196,53 @@ def solve(
         method=method.value,
         seconds=time.perf_counter() - started,
         value_function=tuple(stages),
+        repeating_from=repeating_from(stages),
+    )
+
+
+def _solve_infinite(model, method, epsilon, max_vectors, tolerances, progress, started) -> Solution:
+    """The discounted infinite-horizon solve (see :func:`solve`)."""
+    errors = []
+    if model.discount >= 1:
+        errors.append(f"discount: is {model.discount:g}; an infinite horizon needs a discount < 1 "
+                      f"(with discount 1 the total cost is unbounded)")
+    if model.is_time_varying:
+        errors.append("cost: is time-varying; an infinite horizon needs a time-invariant cost")
+    if isinstance(epsilon, bool) or not isinstance(epsilon, (int, float)) or not epsilon > 0:
+        errors.append(f"epsilon: is {epsilon!r}, expected a positive number")
+    if errors:
+        raise ProblemError(errors)
+    data = reduce(model)
+    floor = smallest_epsilon(data, model.discount, tolerances)
+    if not epsilon > floor:
+        raise ProblemError(f"epsilon: is {epsilon:g}, but the pruning tolerances allow certifying no less "
+                           f"than {floor:.3g} here; expected a larger epsilon")
+    run = infinite_value_iteration(data, model.discount, float(epsilon), method, tolerances, max_vectors,
+                                   progress=progress)
+    internal, initial_values, start = _initial_choice(model, run.stage)
+    policy = controller_from_stage(model, run.stage, close_cycles(data, run), start)
+    controller = evaluate_controller(model, policy)
+    sign = model.sense.sign
+    bound = internal - run.error_bound  # a lower bound on the optimal cost (minimization form)
+    certificate = Certificate(
+        epsilon=float(epsilon), converged=run.converged, iterations=run.iterations, residual=run.residual,
+        error_bound=run.error_bound, slack=run.slack, dp_value=float(model.to_user_sense(internal)),
+        optimum_bound=float(model.to_user_sense(bound)), controller_value=controller,
+        gap=abs(sign * controller - bound), residual_lps=run.residual_lps,
+        residual_fallbacks=run.residual_fallbacks)
+    return Solution(
+        value=float(model.to_user_sense(internal)),
+        initial_values={model.player1_states[x1]: float(model.to_user_sense(v))
+                        for x1, v in initial_values.items()},
+        policy=policy,
+        bounds=None,
+        stats=tuple(run.stats),
+        sense=model.sense,
+        horizon=INFINITE,
+        method=method.value,
+        seconds=time.perf_counter() - started,
+        value_function=(run.stage, run.previous),
+        certificate=certificate,
     )
 
 

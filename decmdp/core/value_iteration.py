@@ -61,6 +61,15 @@ class Method(enum.Enum):
         return parse_choice(cls, value, "method")
 
 
+def same_stage(a: StageValue, b: StageValue) -> bool:
+    """True when two stages are identical: same vectors, provenance and pointers.
+
+    Then ``b`` is a fixed point of the (deterministic) backup with a
+    time-invariant cost, and every earlier stage equals it as well.
+    """
+    return all(x.shape == y.shape and np.array_equal(x, y) for x, y in zip(a, b))
+
+
 def terminal_stage(data: BackupData) -> StageValue:
     """``Gamma_T(y) = { terminal[y] }`` with empty provenance."""
     terminal = np.ascontiguousarray(data.terminal, dtype=np.float64)
@@ -248,8 +257,13 @@ def value_iteration(
     -------
     stages : list of StageValue, length ``horizon + 1``
         ``stages[t]`` is ``Gamma_t``; ``stages[horizon]`` the terminal one.
+        With a time-invariant cost, once ``Gamma_t`` equals ``Gamma_{t+1}``
+        (:func:`same_stage`) the backup has reached a fixed point: the
+        stages ``0 .. t`` are then the very object ``stages[t + 1]``
+        (stored once, not computed again; see :func:`repeating_from`).
     stats : list of StageStats
-        In computation order, ``t = horizon - 1`` down to 0.
+        In computation order, ``t = horizon - 1`` down to the last stage
+        computed.
     """
     method = Method.parse(method)
     lp = LPSolver.parse(lp)
@@ -268,8 +282,27 @@ def value_iteration(
     all_stats: list[StageStats] = []
     for t in range(horizon - 1, -1, -1):
         sv, stats = backup_stage(data, t, stages[t + 1], method, tolerances, max_vectors, lp)
+        if data.cost.shape[0] == 1 and same_stage(sv, stages[t + 1]):
+            stages[: t + 1] = [stages[t + 1]] * (t + 1)
+            all_stats.append(stats)
+            if progress is not None:
+                progress(stats)
+            break
         stages[t] = sv
         all_stats.append(stats)
         if progress is not None:
             progress(stats)
     return stages, all_stats
+
+
+def repeating_from(stages: list[StageValue]) -> int | None:
+    """The last stage ``s`` such that ``stages[0 .. s]`` are one stored object.
+
+    None when stage 0 is stored on its own (no fixed point was reached).
+    """
+    last = None
+    for t in range(len(stages) - 1):
+        if stages[t] is not stages[t + 1]:
+            break
+        last = t + 1
+    return last
