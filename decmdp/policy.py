@@ -140,7 +140,7 @@ class PolicyGraph:
         else:
             horizon_errors = ErrorList()
             if not check_horizon(self.horizon, horizon_errors):
-                raise PolicyError(horizon_errors.messages)
+                raise PolicyError([f"{m} or {INFINITE!r}" for m in horizon_errors.messages])
         if not cyclic and model.is_time_varying and self.horizon > model.cost.shape[0]:
             errors.append(f"horizon: policy has {self.horizon} stages, the problem's time-varying "
                           f"cost only {model.cost.shape[0]}")

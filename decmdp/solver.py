@@ -44,11 +44,11 @@ class Solution:
     ----------
     value : float
         Optimal expected total objective ``sum_x1 p0(x1) V_0(x1, b0(x1))``.
+        For an infinite horizon: the value of the last vector set, within
+        ``certificate.error_bound`` of the optimum.
     initial_values : dict of str to float
         ``V_0(x1, b0(x1))`` for each initial ``x1`` with ``p0(x1) > 0``: the
         optimal value given that ``x1(0) = x1``.
-        For an infinite-horizon solve: the value of the last vector set,
-        within ``certificate.error_bound`` of the optimum.
     policy : PolicyGraph
         An optimal joint policy, trimmed to what is reachable; for an
         infinite horizon a cyclic one (finite-state controller).

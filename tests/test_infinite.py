@@ -231,6 +231,15 @@ def test_cyclic_policy_file_errors(tmp_path):
     with pytest.raises(decmdp.PolicyError, match="cyclic policy's nodes have no stage"):
         decmdp.evaluate(model, bad)
     doc = decmdp.solve(model, horizon="infinite", epsilon=1e-3).policy.to_document()
+    finite = decmdp.solve(model, bounds=False).policy.to_document()
+    with pytest.raises(decmdp.PolicyError, match="horizon: is 'forever', expected a positive integer <= 1000000 "
+                                                 "or 'infinite'"):
+        decmdp.evaluate(model, decmdp.policy.policy_from_document(dict(finite, horizon="forever")))
+    first = doc["nodes"][0]
+    wrong = next(n["id"] for n in doc["nodes"] if n["x1"] != next(iter(first["next"])))
+    broken = dict(doc, nodes=[dict(first, next={k: wrong for k in first["next"]})] + doc["nodes"][1:])
+    with pytest.raises(decmdp.PolicyError, match="expected a node with x1="):
+        decmdp.evaluate(model, decmdp.policy.policy_from_document(broken))
     undiscounted = random_problem(11, discount=1.0)
     with pytest.raises(decmdp.PolicyError, match="discount is 1; expected a discount < 1"):
         decmdp.evaluate(undiscounted, decmdp.policy.policy_from_document(doc))

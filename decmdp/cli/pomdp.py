@@ -66,7 +66,7 @@ def pomdp_solve(file, horizon, infinite, epsilon, as_json, alpha, dot, max_vecto
     if infinite:
         solution = solve_infinite(model, DEFAULT_EPSILON if epsilon is None else epsilon,
                                   max_vectors=max_vectors or DEFAULT_MAX_VECTORS,
-                                  progress=Progress(quiet, "iteration "))
+                                  progress=Progress(quiet, "infinite horizon, "))
         horizon = "infinite"
     else:
         solution = solve_pomdp(model, horizon, max_vectors=max_vectors or DEFAULT_MAX_VECTORS,

@@ -52,7 +52,7 @@ def solve(file, horizon, infinite, epsilon, method, as_json, output, dot, max_ve
     solution = decmdp.solve(model, horizon="infinite" if infinite else horizon, method=method,
                             epsilon=DEFAULT_EPSILON if epsilon is None else epsilon, bounds=not no_bounds,
                             max_vectors=max_vectors or DEFAULT_MAX_VECTORS,
-                            progress=Progress(quiet, "iteration " if infinite else ""))
+                            progress=Progress(quiet, "infinite horizon, " if infinite else ""))
     if output:
         write_text_atomic(output, solution.policy.dumps(), force=force)
     if dot:

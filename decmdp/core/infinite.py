@@ -219,14 +219,17 @@ def pruning_slack(data: BackupData, tolerances: Tolerances) -> float:
     """Bound ``delta`` on how far one pruned backup may lie above the exact one.
 
     Each prune drops only vectors improving the envelope by at most
-    ``witness`` (LP test) or ``dominance`` (pointwise test).  Along one
-    ``(y, a)`` the incremental cross-sum prunes once per branch; then the
-    lifted minimum and the union over actions are pruned once each, and the
-    errors add up.
+    ``witness`` (LP test) or ``dominance`` (pointwise test): that is the
+    pruning's contract, and this is the one place that relies on it.  Along
+    one ``(y, a)`` with ``K`` branches the incremental cross-sum prunes each
+    of the ``K`` projected sets and up to ``K - 1`` partial sums; then the
+    lifted minimum and the union over actions are pruned once each.  At a
+    fixed (lifted) belief the minimum of a cross-sum is the sum of the
+    minima, so the losses add up: ``delta = (2K + 1) (witness + dominance)``.
     """
     counts = np.diff(data.branch_ptr)
     most = int(counts.max()) if counts.size else 0
-    return float((most + 2) * (tolerances.witness + tolerances.dominance))
+    return float((2 * most + 1) * (tolerances.witness + tolerances.dominance))
 
 
 def smallest_epsilon(data: BackupData, discount: float, tolerances: Tolerances) -> float:
@@ -335,9 +338,8 @@ def close_cycles(data: BackupData, run: InfiniteRun) -> np.ndarray:
         label is not a branch of the row's action.
     """
     stage, prev = run.stage, run.previous
-    A = data.branch_ptr.shape[0] - 1
     Y = stage.ptr.shape[0] - 1
-    A //= Y
+    A = (data.branch_ptr.shape[0] - 1) // Y
     nxt = np.full(stage.successor.shape, -1, dtype=np.int64)
     for y in range(Y):
         for row in range(int(stage.ptr[y]), int(stage.ptr[y + 1])):

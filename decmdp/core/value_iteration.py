@@ -282,16 +282,13 @@ def value_iteration(
     all_stats: list[StageStats] = []
     for t in range(horizon - 1, -1, -1):
         sv, stats = backup_stage(data, t, stages[t + 1], method, tolerances, max_vectors, lp)
-        if data.cost.shape[0] == 1 and same_stage(sv, stages[t + 1]):
-            stages[: t + 1] = [stages[t + 1]] * (t + 1)
-            all_stats.append(stats)
-            if progress is not None:
-                progress(stats)
-            break
-        stages[t] = sv
         all_stats.append(stats)
         if progress is not None:
             progress(stats)
+        if data.cost.shape[0] == 1 and same_stage(sv, stages[t + 1]):
+            stages[: t + 1] = [stages[t + 1]] * (t + 1)  # a fixed point: stored once
+            break
+        stages[t] = sv
     return stages, all_stats
 
 
