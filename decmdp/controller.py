@@ -165,14 +165,23 @@ def controller_values(model: TwoPlayerMDP, policy: PolicyGraph) -> np.ndarray:
             rows.append(node * n2 + src)
             cols.append(child * n2 + dst)
             probs.append(block[src, dst])
-    size = n_nodes * n2
-    P = scipy.sparse.csr_matrix((np.concatenate(probs) if probs else np.zeros(0),
-                                 (np.concatenate(rows) if rows else np.zeros(0, dtype=np.int64),
-                                  np.concatenate(cols) if cols else np.zeros(0, dtype=np.int64))),
+    return discounted_values(rows, cols, probs, cost, model.discount)
+
+
+def discounted_values(rows: list, cols: list, probs: list, cost: np.ndarray, beta: float) -> np.ndarray:
+    """Solve ``J = cost + beta P J`` over the flattened ``cost`` (shape kept).
+
+    ``P`` is given by COO pieces (``rows``, ``cols``, ``probs``: lists of
+    arrays, duplicates summed) over ``cost.size`` indices; sparse LU.
+    """
+    size = cost.size
+    P = scipy.sparse.csc_matrix((np.concatenate(probs + [np.zeros(0)]),
+                                 (np.concatenate(rows + [np.zeros(0, dtype=np.int64)]),
+                                  np.concatenate(cols + [np.zeros(0, dtype=np.int64)]))),
                                 shape=(size, size))
-    system = (scipy.sparse.identity(size, format="csc") - model.discount * P.tocsc()).tocsc()
+    system = (scipy.sparse.identity(size, format="csc") - beta * P).tocsc()
     J = scipy.sparse.linalg.spsolve(system, cost.ravel())
-    return np.asarray(J, dtype=np.float64).reshape(n_nodes, n2)
+    return np.asarray(J, dtype=np.float64).reshape(cost.shape)
 
 
 def evaluate_controller(model: TwoPlayerMDP, policy: PolicyGraph) -> float:

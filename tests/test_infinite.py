@@ -22,7 +22,7 @@ from click.testing import CliRunner
 
 import decmdp
 from decmdp.cli import main
-from decmdp.core.infinite import pointwise_residual, residual
+from decmdp.core.infinite import close_cycles, infinite_value_iteration, pointwise_residual, residual
 from decmdp.core.types import StageValue
 from decmdp.core.value_iteration import backup_stage, same_stage, value_iteration
 from decmdp.pomdp import read_pomdp
@@ -243,6 +243,20 @@ def test_cyclic_policy_file_errors(tmp_path):
     undiscounted = random_problem(11, discount=1.0)
     with pytest.raises(decmdp.PolicyError, match="discount is 1; expected a discount < 1"):
         decmdp.evaluate(undiscounted, decmdp.policy.policy_from_document(doc))
+
+
+def test_iteration_limit_is_reported_and_the_controller_stays_consistent():
+    model = random_problem(12, n2=3, discount=0.95)
+    data = reduce(model)
+    run = infinite_value_iteration(data, 0.95, 1e-6, max_iterations=3)
+    assert not run.converged and run.iterations == 3 and run.error_bound > 1e-6
+    again, _ = backup_stage(data, 0, run.previous)
+    assert same_stage(again, run.stage)  # stage's successor indices point into previous
+    nxt = close_cycles(data, run)
+    rows = np.flatnonzero(run.stage.successor.ravel() >= 0)
+    assert np.array_equal(np.flatnonzero(nxt.ravel() >= 0), rows)
+    for row, label in zip(*np.nonzero(nxt >= 0)):  # two-player: the target of label x1' is x1'
+        assert run.stage.ptr[label] <= nxt[row, label] < run.stage.ptr[label + 1]
 
 
 # ------------------------------------------------------------------ refusals

@@ -36,7 +36,7 @@ def solve(file, horizon, infinite, epsilon, method, as_json, output, dot, max_ve
       decmdp solve problems/maintenance.json
       decmdp solve problems/maintenance.json --horizon 4 -o policy.json --dot policy.dot
       decmdp solve problems/maintenance.json --json | python -m json.tool
-      decmdp solve problems/maintenance.json --infinite --epsilon 1e-6 -o controller.json
+      decmdp solve problems/leader-follower.json --infinite --epsilon 1e-6 -o controller.json
     """
     import decmdp
     from decmdp.errors import ProblemError

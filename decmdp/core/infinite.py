@@ -278,6 +278,8 @@ def infinite_value_iteration(
         raise ValueError(f"epsilon: is {epsilon!r}, expected a positive number")
     if data.cost.shape[0] != 1:
         raise ValueError("cost: is time-varying; an infinite horizon needs a time-invariant cost")
+    if max_iterations < 1:
+        raise ValueError(f"max_iterations: is {max_iterations!r}, expected a positive integer")
     floor = smallest_epsilon(data, discount, tolerances)
     if not epsilon > floor:
         raise ValueError(f"epsilon: is {epsilon:g}, but the pruning tolerances allow certifying no less "
@@ -289,7 +291,6 @@ def infinite_value_iteration(
     probes = [fixed] * (previous.ptr.shape[0] - 1)
     stats: list[StageStats] = []
     res_lps = res_fallbacks = 0
-    r, bound, stage = np.inf, np.inf, previous
 
     def certifiable(residual_value: float) -> bool:
         return (slack + discount * residual_value) / (1.0 - discount) <= epsilon
@@ -309,12 +310,11 @@ def infinite_value_iteration(
         if progress is not None:
             progress(st)
         bound = (slack + discount * r) / (1.0 - discount)
-        if bound <= epsilon or same_stage(stage, previous):
+        if bound <= epsilon or same_stage(stage, previous) or n + 1 == max_iterations:
             return InfiniteRun(stage, previous, n + 1, r, bound, slack, bound <= epsilon, stats, res_lps,
                                res_fallbacks)
         previous = stage
-    return InfiniteRun(stage, previous, max_iterations, r, bound, slack, False, stats, res_lps,
-                       res_fallbacks)
+    raise AssertionError("unreachable: the loop returns at its last iteration")
 
 
 # ------------------------------------------------------------------ controller

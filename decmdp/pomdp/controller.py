@@ -17,9 +17,8 @@ import dataclasses
 from collections import deque
 
 import numpy as np
-import scipy.sparse
-import scipy.sparse.linalg
 
+from decmdp.controller import discounted_values
 from decmdp.core.types import StageValue
 from decmdp.pomdp.model import Pomdp
 
@@ -108,9 +107,4 @@ def controller_values(pomdp: Pomdp, action: np.ndarray, nxt: np.ndarray) -> np.n
             rows.append(n * n_s + src)
             cols.append(int(nxt[n, o]) * n_s + dst)
             probs.append(block[src, dst])
-    size = n_nodes * n_s
-    P = scipy.sparse.csc_matrix((np.concatenate(probs), (np.concatenate(rows), np.concatenate(cols))),
-                                shape=(size, size))
-    system = (scipy.sparse.identity(size, format="csc") - beta * P).tocsc()
-    J = scipy.sparse.linalg.spsolve(system, reward[action].ravel())
-    return np.asarray(J, dtype=np.float64).reshape(n_nodes, n_s)
+    return discounted_values(rows, cols, probs, reward[action], beta)
