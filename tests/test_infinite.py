@@ -138,6 +138,20 @@ def test_certificate_at_a_large_scale():
     assert -tail(big, H) <= large.controller_value - finite <= large.gap + tail(big, H)
 
 
+def test_enumerate_method_agrees():
+    model = random_problem(13, n2=2, m2=2, discount=0.85)
+    lifted = decmdp.solve(model, horizon="infinite", epsilon=1e-6).certificate
+    enum = decmdp.solve(model, horizon="infinite", epsilon=1e-6, method="enumerate").certificate
+    assert abs(lifted.dp_value - enum.dp_value) <= lifted.error_bound + enum.error_bound
+    assert abs(lifted.controller_value - enum.controller_value) <= max(lifted.gap, enum.gap)
+
+
+def test_vector_limit_names_the_iteration():
+    model = random_problem(2, n2=3, discount=0.9)
+    with pytest.raises(decmdp.VectorLimitError, match="stage [1-9]"):
+        decmdp.solve(model, horizon="infinite", max_vectors=20)
+
+
 def test_gap_shrinks_with_epsilon():
     model = random_problem(2, n2=3, discount=0.9)
     certs = [decmdp.solve(model, horizon="infinite", epsilon=e).certificate for e in (1e-1, 1e-3, 1e-4)]

@@ -296,7 +296,8 @@ def infinite_value_iteration(
         return (slack + discount * residual_value) / (1.0 - discount) <= epsilon
 
     for n in range(max_iterations):
-        stage, st = backup_stage(data, 0, previous, method, tolerances, max_vectors, lp)
+        # cost.shape[0] == 1: the stage index only names the iteration (in stats and errors)
+        stage, st = backup_stage(data, n, previous, method, tolerances, max_vectors, lp)
         t0 = time.perf_counter()
         r = pointwise_residual(stage, previous)
         if not certifiable(r) and certifiable(probe_difference(stage, previous, probes)):
@@ -305,7 +306,7 @@ def infinite_value_iteration(
             res_fallbacks += rb.fallbacks
             r = min(r, rb.value)
             probes = [np.vstack([fixed, found]) for found in rb.beliefs]
-        st = st._replace(stage=n, seconds=st.seconds + time.perf_counter() - t0)
+        st = st._replace(seconds=st.seconds + time.perf_counter() - t0)
         stats.append(st)
         if progress is not None:
             progress(st)
