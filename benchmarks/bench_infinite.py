@@ -48,7 +48,7 @@ def main() -> None:
     decmdp.solve(random_problem(0, discount=0.5), horizon="infinite", epsilon=1e-2)  # warm-up
     print(f"| {'problem':22} | epsilon | iterations | controller nodes | {'controller value':>18} | "
           f"{'certified gap':>13} | CPU s |")
-    print(f"| {'-' * 22} | ------- | ---------- | ---------------- | {'-' * 18} | {'-' * 13} | ------- |")
+    print(f"| {'-' * 22} | ------- | ---------- | ---------------- | {'-' * 18} | {'-' * 13} | ----- |")
 
     def row(name, eps, cert, nodes, seconds):
         print(f"| {name:22} | {eps:7.0e} | {cert.iterations:10d} | {nodes:16d} | "
