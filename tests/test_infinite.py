@@ -97,6 +97,21 @@ def test_residual_bounds_sampled_differences_in_four_dimensions():
     assert residual(_one_set(A), _one_set(A)).value == 0.0
 
 
+def test_residual_takes_the_worst_observed_state():
+    rng = np.random.default_rng(3)
+    blocks_a = [rng.random((3, 3)), rng.random((4, 3)) * 5]
+    blocks_c = [rng.random((2, 3)), rng.random((5, 3)) * 5]
+
+    def stacked(blocks):
+        ptr = np.cumsum([0] + [len(b) for b in blocks])
+        return StageValue(ptr, np.vstack(blocks), None, None, None)
+
+    each = [residual(_one_set(a), _one_set(c)).value for a, c in zip(blocks_a, blocks_c)]
+    both = residual(stacked(blocks_a), stacked(blocks_c))
+    assert both.value == pytest.approx(max(each), rel=1e-12)
+    assert len(both.beliefs) == 2 and all(b.shape[1] == 3 for b in both.beliefs)
+
+
 # ------------------------------------------------------------------ certificate vs long finite horizons
 
 

@@ -120,12 +120,14 @@ class InfiniteRun(NamedTuple):
 # ------------------------------------------------------------------ residual
 
 
-def _one_sided_lp(A: np.ndarray, c: np.ndarray) -> tuple[float, bool, np.ndarray | None]:
-    """Upper bound on ``max_b min_{a in A} (a - c) . b``; True if HiGHS failed; the primal belief."""
+def _one_sided_lp(D: np.ndarray, cheap: float) -> tuple[float, bool, np.ndarray | None]:
+    """Upper bound on ``max_b min_a D[a] . b``; True if HiGHS failed; the primal belief.
+
+    ``D = A - c`` (rows ``a - c``); ``cheap = min_a max_s D[a, s]`` is
+    returned when the LP fails and whenever it is the smaller bound.
+    """
     from scipy.optimize import linprog
 
-    D = A - c[None, :]  # [m, S]
-    cheap = float(np.min(np.max(D, axis=1)))
     m, S = D.shape
     if S == 1:
         return cheap, False, np.ones(1)
@@ -182,10 +184,11 @@ def _sup_difference(A: np.ndarray, C: np.ndarray, best: float, beliefs: list) ->
     lps = fallbacks = 0
     bound = -np.inf
     for c in C:
-        cheap = float(np.min(np.max(A - c[None, :], axis=1)))
+        D = A - c[None, :]
+        cheap = float(np.min(np.max(D, axis=1)))
         if cheap <= max(best, bound):
             continue  # includes every c that is (pointwise above) a row of A
-        value, failed, b = _one_sided_lp(A, c)
+        value, failed, b = _one_sided_lp(D, cheap)
         lps += 1
         fallbacks += int(failed)
         bound = max(bound, value)
