@@ -3,7 +3,9 @@
 Shares no code with the dynamic program: it pushes the joint distribution
 over ``(node, x2)`` forward through the policy, stage by stage, and adds up
 the expected discounted cost.  Its result for a solver's policy must equal
-the solver's value (DESIGN.md section 5).
+the solver's value.  A cyclic policy (finite-state controller) is
+evaluated by solving its linear system instead
+(:func:`decmdp.controller.evaluate_controller`).
 """
 
 from __future__ import annotations
@@ -23,18 +25,24 @@ def evaluate(model: TwoPlayerMDP, policy: PolicyGraph) -> float:
     model : TwoPlayerMDP
     policy : PolicyGraph
         Any valid policy graph: made by the solver, loaded from a file or
-        written by hand.  Its horizon is the horizon evaluated.
+        written by hand.  Its horizon is the horizon evaluated; a cyclic one
+        runs forever (the problem needs ``discount < 1``).
 
     Returns
     -------
     float
-        ``E[sum_t beta^t c_t + beta^T c_T]`` (reward if the problem maximizes).
+        ``E[sum_t beta^t c_t + beta^T c_T]`` (reward if the problem maximizes);
+        ``E[sum_{t >= 0} beta^t c]`` for a cyclic policy.
 
     Raises
     ------
     PolicyError
         If the policy does not fit the model (see :meth:`PolicyGraph.check`).
     """
+    if policy.is_cyclic:
+        from decmdp.controller import evaluate_controller
+
+        return evaluate_controller(model, policy)
     policy.check(model)
     tables = policy.tables()
     horizon, beta = policy.horizon, model.discount

@@ -13,6 +13,10 @@ both see ``x1``; player 2 also reads its ``x2`` off the prescription::
     |          |-------->| n2  x1=b |-----> ...
     +----------+         +----------+
 
+A **cyclic** policy (``horizon == "infinite"``, made by an infinite-horizon
+solve) is a finite-state controller: its nodes have no stage and ``next``
+may point to any node, earlier ones included; it runs forever.
+
 The JSON schema (``decmdp-policy/1``) is documented in
 ``docs/policy-format.md``.
 """
@@ -32,6 +36,8 @@ from decmdp.model import TwoPlayerMDP
 from decmdp.validation import ErrorList, check_horizon
 
 POLICY_FORMAT = "decmdp-policy/1"
+INFINITE = "infinite"
+"""The ``horizon`` of a cyclic policy (a finite-state controller)."""
 
 
 class PolicyTables(NamedTuple):
@@ -40,6 +46,7 @@ class PolicyTables(NamedTuple):
     Attributes
     ----------
     stage, x1, u1 : int64[N]
+        ``stage`` is -1 for every node of a cyclic policy.
     prescription : int64[N, n2]
         ``u2`` for each ``x2``.
     next : int64[N, n1]
@@ -70,8 +77,10 @@ class PolicyGraph:
         solver).  Each edge carries ``x1``: the observed next ``x1'``.
     start : dict of str to str
         Initial node for each initial ``x1`` (by name).
-    horizon : int
-        Number of decision stages.
+    horizon : int or "infinite"
+        Number of decision stages, or :data:`INFINITE` for a cyclic policy
+        (a finite-state controller, whose nodes have no ``stage`` and whose
+        edges may form cycles).
     player1_states, player1_actions, player2_states, player2_actions : tuple of str
         The names the policy refers to.
     problem : str
@@ -95,6 +104,11 @@ class PolicyGraph:
     def __len__(self) -> int:
         return self.graph.number_of_nodes()
 
+    @property
+    def is_cyclic(self) -> bool:
+        """True for a finite-state controller (``horizon == "infinite"``)."""
+        return self.horizon == INFINITE
+
     # ------------------------------------------------------------ checking
     def check(self, model: TwoPlayerMDP) -> None:
         """Check that the policy is complete and consistent for ``model``.
@@ -113,10 +127,21 @@ class PolicyGraph:
                               f"the problem has {list(getattr(model, field))}")
         if errors:
             raise PolicyError(errors)
-        horizon_errors = ErrorList()
-        if not check_horizon(self.horizon, horizon_errors):
-            raise PolicyError(horizon_errors.messages)
-        if model.is_time_varying and self.horizon > model.cost.shape[0]:
+        cyclic = self.is_cyclic
+        if cyclic:
+            if model.discount >= 1:
+                errors.append(f"horizon: the policy is cyclic (infinite horizon) but the problem's discount "
+                              f"is {model.discount:g}; expected a discount < 1")
+            if model.is_time_varying:
+                errors.append("horizon: the policy is cyclic (infinite horizon) but the problem's cost is "
+                              "time-varying; expected a time-invariant cost")
+            if errors:
+                raise PolicyError(errors)
+        else:
+            horizon_errors = ErrorList()
+            if not check_horizon(self.horizon, horizon_errors):
+                raise PolicyError([f"{m} or {INFINITE!r}" for m in horizon_errors.messages])
+        if not cyclic and model.is_time_varying and self.horizon > model.cost.shape[0]:
             errors.append(f"horizon: policy has {self.horizon} stages, the problem's time-varying "
                           f"cost only {model.cost.shape[0]}")
         support, P1 = model.player1_support(), model.player1_transition()
@@ -126,7 +151,11 @@ class PolicyGraph:
             attrs = g.nodes[node]
             t, x1, u1, presc = attrs.get("stage"), attrs.get("x1"), attrs.get("u1"), attrs.get("prescription")
             where = f"node {node}"
-            if isinstance(t, bool) or not isinstance(t, int) or not 0 <= t < self.horizon:
+            if cyclic:
+                if t is not None:
+                    errors.append(f"{where}: has stage {t!r}, but a cyclic policy's nodes have no stage")
+                    continue
+            elif isinstance(t, bool) or not isinstance(t, int) or not 0 <= t < self.horizon:
                 errors.append(f"{where}: stage is {t!r}, expected an integer in 0..{self.horizon - 1}")
                 continue
             if x1 not in X1:
@@ -146,7 +175,7 @@ class PolicyGraph:
                 if label in observed:
                     errors.append(f"{where}: two successors for x1'={label}")
                 observed[label] = child
-            if t == self.horizon - 1:
+            if not cyclic and t == self.horizon - 1:
                 if observed:
                     errors.append(f"{where}: is at the last stage {t} but has successors")
                 continue
@@ -157,7 +186,10 @@ class PolicyGraph:
                                   f"{P1[X1.index(x1), U1.index(u1), j]:.6g} after x1={x1}, u1={u1}")
                     continue
                 cattrs = g.nodes[child]
-                if cattrs.get("stage") != t + 1 or cattrs.get("x1") != X1[j]:
+                if cyclic and cattrs.get("x1") != X1[j]:
+                    errors.append(f"{where}: successor for x1'={X1[j]} is {child} (x1={cattrs.get('x1')!r}), "
+                                  f"expected a node with x1={X1[j]}")
+                elif not cyclic and (cattrs.get("stage") != t + 1 or cattrs.get("x1") != X1[j]):
                     errors.append(f"{where}: successor for x1'={X1[j]} is {child} (stage "
                                   f"{cattrs.get('stage')!r}, x1={cattrs.get('x1')!r}), expected a "
                                   f"node of stage {t + 1} with x1={X1[j]}")
@@ -174,7 +206,9 @@ class PolicyGraph:
             if node is None:
                 errors.append(f"start: no node for initial x1={name}, which has probability "
                               f"{initial_mass[i]:.6g}")
-            elif node in g and (g.nodes[node].get("stage") != 0 or g.nodes[node].get("x1") != name):
+            elif node in g and g.nodes[node].get("x1") != name:
+                errors.append(f"start[{name}]: node {node} is not a node with x1={name}")
+            elif node in g and not cyclic and g.nodes[node].get("stage") != 0:
                 errors.append(f"start[{name}]: node {node} is not a stage-0 node with x1={name}")
         if errors:
             raise PolicyError(errors)
@@ -192,7 +226,7 @@ class PolicyGraph:
         nxt = np.full((n, len(X1)), -1, dtype=np.int64)
         for i, node in enumerate(order):
             attrs = self.graph.nodes[node]
-            stage[i] = attrs["stage"]
+            stage[i] = -1 if self.is_cyclic else attrs["stage"]
             x1[i] = X1.index(attrs["x1"])
             u1[i] = U1.index(attrs["u1"])
             prescription[i] = [U2.index(u) for u in attrs["prescription"]]
@@ -211,7 +245,7 @@ class PolicyGraph:
             attrs = self.graph.nodes[node]
             entry = {
                 "id": node,
-                "stage": attrs["stage"],
+                **({} if self.is_cyclic else {"stage": attrs["stage"]}),
                 "x1": attrs["x1"],
                 "u1": attrs["u1"],
                 "prescription": dict(zip(self.player2_states, attrs["prescription"])),
@@ -246,7 +280,7 @@ class PolicyGraph:
         for node in self.nodes:
             a = self.graph.nodes[node]
             g = ", ".join(f"{x2}->{u2}" for x2, u2 in zip(self.player2_states, a["prescription"]))
-            label = f"t={a['stage']} x1={a['x1']}\\nu1={a['u1']}\\n{g}"
+            label = ("" if self.is_cyclic else f"t={a['stage']} ") + f"x1={a['x1']}\\nu1={a['u1']}\\n{g}"
             lines.append(f"  {json.dumps(node)} [label={json.dumps(label).replace(chr(92) * 2, chr(92))}];")
         for name, node in self.start.items():
             lines.append(f"  {json.dumps('start ' + name)} [shape=plaintext];")
@@ -309,6 +343,7 @@ def policy_from_document(doc) -> PolicyGraph:
         errors.append("nodes: expected a list of node objects")
     if errors:
         raise PolicyError(errors)
+    cyclic = doc["horizon"] == INFINITE
     graph = nx.DiGraph()
     rejected: set = set()  # ids of nodes already reported; edges to them are not reported again
     node_keys = {"id", "stage", "x1", "u1", "prescription", "next", "alpha"}
@@ -323,7 +358,7 @@ def policy_from_document(doc) -> PolicyGraph:
             errors.append(f"nodes[{i}]: id {node!r} is used twice")
             continue
         extra = set(entry) - node_keys
-        missing = {"stage", "x1", "u1", "prescription", "next"} - set(entry)
+        missing = ({"x1", "u1", "prescription", "next"} | (set() if cyclic else {"stage"})) - set(entry)
         if extra or missing:
             errors.append(f"node {node}: " + "; ".join(
                 ([f"unknown key(s) {', '.join(sorted(extra))}"] if extra else [])
@@ -340,8 +375,9 @@ def policy_from_document(doc) -> PolicyGraph:
                 ([f"has no action for x2={', '.join(absent)}"] if absent else [])
                 + ([f"names unknown x2 {', '.join(unknown)}"] if unknown else [])))
             continue
-        attrs = {"stage": entry["stage"], "x1": entry["x1"], "u1": entry["u1"],
-                 "prescription": tuple(presc[x2] for x2 in X2)}
+        attrs = {"x1": entry["x1"], "u1": entry["u1"], "prescription": tuple(presc[x2] for x2 in X2)}
+        if "stage" in entry:  # a cyclic policy's node with a stage is reported by check()
+            attrs["stage"] = entry["stage"]
         if "alpha" in entry:
             alpha = entry["alpha"]
             if not isinstance(alpha, list) or len(alpha) != len(X2) or not all(
@@ -404,7 +440,8 @@ class Player1Controller:
     """Player 1's executable policy: sees only ``x1``.
 
     Call :meth:`reset` with ``x1(0)``, then :meth:`step` with each new ``x1``;
-    both return the action name.
+    both return the action name.  A cyclic policy (finite-state controller)
+    can be stepped forever.
     """
 
     def __init__(self, policy: PolicyGraph):
@@ -459,6 +496,8 @@ def _follow(policy: PolicyGraph, node: str | None, x1: str) -> str:
     for _, child, data in policy.graph.out_edges(node, data=True):
         if data["x1"] == x1:
             return child
+    if policy.is_cyclic:
+        raise PolicyError(f"node {node} has no successor for x1'={x1}")
     stage = policy.graph.nodes[node]["stage"]
     raise PolicyError(f"node {node} (stage {stage}) has no successor for x1'={x1}"
                       + (" (the horizon is over)" if stage == policy.horizon - 1 else ""))

@@ -1,4 +1,11 @@
-"""Monte Carlo simulation of a policy graph, with a confidence interval."""
+"""Monte Carlo simulation of a policy graph, with a confidence interval.
+
+A cyclic policy (finite-state controller) runs forever; its episodes are
+truncated after ``T`` steps, the least with ``beta^T <= truncation``.  The
+ignored tail ``sum_{t >= T} beta^t c`` is at most ``beta^T max|c| / (1 - beta)``
+in absolute value, reported as :attr:`SimulationResult.bias_bound`: the
+truncated mean estimates the controller's value up to that bias.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +20,8 @@ from decmdp.policy import PolicyGraph
 Z_95 = 1.959963984540054
 CHUNK = 65_536
 """Episodes simulated together; bounds the memory of a long simulation."""
+DEFAULT_TRUNCATION = 1e-6
+"""Default ``beta^T`` at which cyclic-policy episodes are cut (relative bias)."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -29,6 +38,11 @@ class SimulationResult:
         Normal 95% confidence interval for the expected value.
     episodes : int
     seed : int or None
+    steps : int
+        Decision stages per episode (the truncation ``T`` for a cyclic policy).
+    bias_bound : float
+        Bound on ``|E[truncated total] - value|``: 0 for a finite horizon,
+        ``beta^T max|c| / (1 - beta)`` for a cyclic policy.
     """
 
     mean: float
@@ -37,10 +51,12 @@ class SimulationResult:
     ci_high: float
     episodes: int
     seed: int | None
+    steps: int = 0
+    bias_bound: float = 0.0
 
 
 def simulate(model: TwoPlayerMDP, policy: PolicyGraph, episodes: int = 10_000,
-             seed: int | None = None) -> SimulationResult:
+             seed: int | None = None, truncation: float = DEFAULT_TRUNCATION) -> SimulationResult:
     """Run ``episodes`` independent episodes of ``policy`` on ``model``.
 
     Parameters
@@ -51,6 +67,9 @@ def simulate(model: TwoPlayerMDP, policy: PolicyGraph, episodes: int = 10_000,
         At least 2.
     seed : int, optional
         Seed of numpy's default generator; the same seed gives the same result.
+    truncation : float
+        Cyclic policies only: cut episodes at the first ``T`` with
+        ``beta^T <= truncation`` (module docstring); in ``(0, 1)``.
 
     Returns
     -------
@@ -61,18 +80,25 @@ def simulate(model: TwoPlayerMDP, policy: PolicyGraph, episodes: int = 10_000,
     PolicyError
         If the policy does not fit the model.
     ValueError
-        If ``episodes < 2``.
+        If ``episodes < 2`` or ``truncation`` is not in ``(0, 1)``.
     """
     if isinstance(episodes, bool) or not isinstance(episodes, int) or episodes < 2:
         raise ValueError(f"episodes: is {episodes!r}, expected an integer >= 2")
     if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or seed < 0):
         raise ValueError(f"seed: is {seed!r}, expected a non-negative integer or None")
+    if isinstance(truncation, bool) or not isinstance(truncation, (int, float)) or not 0 < truncation < 1:
+        raise ValueError(f"truncation: is {truncation!r}, expected a number in (0, 1)")
     policy.check(model)
     tables = policy.tables()
+    steps, bias = policy.horizon, 0.0
+    if policy.is_cyclic:
+        beta = model.discount
+        steps = max(1, math.ceil(math.log(truncation) / math.log(beta)))
+        bias = beta**steps * float(np.abs(model.cost).max()) / (1.0 - beta)
     rng = np.random.default_rng(seed)
     count, mean, m2 = 0, 0.0, 0.0
     for start in range(0, episodes, CHUNK):
-        totals = _run_episodes(model, policy.horizon, tables, min(CHUNK, episodes - start), rng)
+        totals = _run_episodes(model, steps, not policy.is_cyclic, tables, min(CHUNK, episodes - start), rng)
         # Chan et al.'s pairwise update of the running mean and sum of squared deviations
         n, chunk_mean = totals.size, float(totals.mean())
         delta = chunk_mean - mean
@@ -80,12 +106,16 @@ def simulate(model: TwoPlayerMDP, policy: PolicyGraph, episodes: int = 10_000,
         mean += delta * n / (count + n)
         count += n
     stderr = math.sqrt(m2 / (count - 1) / count)
-    return SimulationResult(mean, stderr, mean - Z_95 * stderr, mean + Z_95 * stderr, episodes, seed)
+    return SimulationResult(mean, stderr, mean - Z_95 * stderr, mean + Z_95 * stderr, episodes, seed,
+                            steps, bias)
 
 
-def _run_episodes(model: TwoPlayerMDP, horizon: int, tables, episodes: int,
+def _run_episodes(model: TwoPlayerMDP, horizon: int, terminal: bool, tables, episodes: int,
                   rng: np.random.Generator) -> np.ndarray:
-    """Total discounted objective (file's sense) of ``episodes`` episodes."""
+    """Total discounted objective (file's sense) of ``episodes`` episodes.
+
+    ``horizon`` stages; the terminal cost is added only when ``terminal``.
+    """
     n1, n2, beta = model.n1, model.n2, model.discount
     x1, x2 = np.divmod(_sample(np.broadcast_to(model.initial.ravel(), (episodes, n1 * n2)), rng), n2)
     node = tables.start[x1]
@@ -103,7 +133,8 @@ def _run_episodes(model: TwoPlayerMDP, horizon: int, tables, episodes: int,
         x1, x2 = np.divmod(joint_next, n2)
         if t < horizon - 1:
             node = tables.next[node, x1]
-    total += beta**horizon * model.terminal_cost[x1, x2]
+    if terminal:
+        total += beta**horizon * model.terminal_cost[x1, x2]
     return model.to_user_sense(total)
 
 

@@ -3,6 +3,10 @@
 Pipeline: model -> :mod:`decmdp.reducer` (backup data) -> :mod:`decmdp.core`
 (exact value iteration, alpha vectors with provenance) -> the policy graph
 of the vectors reachable from the initial distribution.
+
+With ``horizon="infinite"`` the core iterates until the Bellman residual
+certifies the value (:mod:`decmdp.core.infinite`) and the policy is a
+finite-state controller (:mod:`decmdp.controller`).
 """
 
 from __future__ import annotations
@@ -16,16 +20,21 @@ import networkx as nx
 import numpy as np
 
 from decmdp.bounds import Bounds, compute_bounds
+from decmdp.controller import Certificate, controller_from_stage, evaluate_controller
+from decmdp.core.infinite import close_cycles, infinite_value_iteration
 from decmdp.core.prune import LPSolver
 from decmdp.core.types import StageStats, StageValue
-from decmdp.core.value_iteration import Method, value_iteration
+from decmdp.core.value_iteration import Method, repeating_from, value_iteration
+from decmdp.errors import ProblemError
 from decmdp.model import Sense, TwoPlayerMDP
-from decmdp.policy import PolicyGraph
+from decmdp.policy import INFINITE, PolicyGraph
 from decmdp.reducer import reduce
 from decmdp.tolerances import DEFAULT_TOLERANCES, Tolerances, rounding_bound
 
 DEFAULT_MAX_VECTORS = 100_000
 """Default cap on the alpha vectors of one stage (see ``max_vectors``)."""
+DEFAULT_EPSILON = 1e-6
+"""Default certified distance to the infinite-horizon optimum."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -36,23 +45,30 @@ class Solution:
     ----------
     value : float
         Optimal expected total objective ``sum_x1 p0(x1) V_0(x1, b0(x1))``.
+        For an infinite horizon: the value of the last vector set, within
+        ``certificate.error_bound`` of the optimum.
     initial_values : dict of str to float
         ``V_0(x1, b0(x1))`` for each initial ``x1`` with ``p0(x1) > 0``: the
         optimal value given that ``x1(0) = x1``.
     policy : PolicyGraph
-        An optimal joint policy, trimmed to what is reachable.
+        An optimal joint policy, trimmed to what is reachable; for an
+        infinite horizon a cyclic one (finite-state controller).
     error_bound : float
         Proven bound on ``|value - exact optimum|`` from the tolerances
         actually used: every prune's certified error, the rounding of every
         backup, and their propagation through the stages (see
-        ``docs/design.md``, "Tolerances and the error bound").
+        ``docs/design.md``, "Tolerances and the error bound").  For an
+        infinite horizon, ``certificate.error_bound``.
     bounds : Bounds or None
-        Full-information and blind-player-2 values (None if not asked for).
+        Full-information and blind-player-2 values (None if not asked for,
+        and for an infinite horizon).
     stats : tuple of StageStats
-        Per stage, from ``t = horizon - 1`` down to 0: vectors generated and
-        kept, LPs solved, LP fallbacks and troubles, errors, seconds.
+        Per stage computed, from ``t = horizon - 1`` down: vectors generated
+        and kept, LPs solved, LP fallbacks and troubles, errors, seconds.
+        For an infinite horizon, one per backup (``stage`` = iteration,
+        residual LP time included).
     sense : Sense
-    horizon : int
+    horizon : int or "infinite"
     method : str
     seconds : float
         Wall-clock time of the whole solve, bounds included.
@@ -60,7 +76,15 @@ class Solution:
         ``Gamma_t`` for ``t = 0..horizon`` in minimization form (raw core
         output, for experts).  With the lifted method ``Gamma_0`` holds only
         the vector optimal at each initial belief, the only place where
-        stage 0 is ever evaluated.
+        stage 0 is ever evaluated.  For an infinite horizon the last two
+        sets ``(Gamma_{n+1}, Gamma_n)``.
+    repeating_from : int or None
+        Finite horizon: when the backup reached a fixed point, the last
+        stage ``s`` such that stages ``0 .. s`` are identical (stored once
+        and computed once); None otherwise.
+    certificate : Certificate or None
+        Infinite horizon: iterations, residual, error bound, the
+        controller's exact value and its certified gap.
     """
 
     value: float
@@ -74,9 +98,14 @@ class Solution:
     method: str
     seconds: float
     value_function: tuple = dataclasses.field(repr=False)
+    repeating_from: int | None = None
+    certificate: Certificate | None = None
 
     def summary(self) -> dict:
-        """A JSON-ready summary: value, sense, horizon, method, bounds, stats."""
+        """A JSON-ready summary: value, sense, horizon, method, bounds, stats.
+
+        Also ``repeating_from`` (finite horizon) and ``certificate`` (infinite).
+        """
         return {
             "value": self.value,
             "error_bound": self.error_bound,
@@ -88,14 +117,17 @@ class Solution:
             "policy_nodes": len(self.policy),
             "seconds": self.seconds,
             "stats": [s._asdict() for s in sorted(self.stats, key=lambda s: s.stage)],
+            "repeating_from": self.repeating_from,
+            "certificate": dataclasses.asdict(self.certificate) if self.certificate else None,
         }
 
 
 def solve(
     model: TwoPlayerMDP,
-    horizon: int | None = None,
+    horizon: int | str | None = None,
     method: Method | str = Method.LIFTED,
     *,
+    epsilon: float = DEFAULT_EPSILON,
     bounds: bool = True,
     max_vectors: int | None = DEFAULT_MAX_VECTORS,
     tolerances: Tolerances = DEFAULT_TOLERANCES,
@@ -108,16 +140,21 @@ def solve(
     ----------
     model : TwoPlayerMDP
         A validated problem.
-    horizon : int, optional
-        Overrides ``model.horizon``.
+    horizon : int or "infinite", optional
+        Overrides ``model.horizon``.  ``"infinite"``: the discounted
+        infinite-horizon problem (needs ``discount < 1`` and a
+        time-invariant cost); the terminal cost only seeds the iteration.
     method : {"lifted", "enumerate"}
         ``"lifted"`` (default): pointwise prescriptions and incremental
         pruning in the lifted space.  ``"enumerate"``: every prescription as
         an action; exponential in ``|X2|``, for cross-checks.
+    epsilon : float
+        Infinite horizon only: iterate until ``|value - optimum| <= epsilon``
+        is certified (see :class:`~decmdp.controller.Certificate`).
     bounds : bool, default True
-        Also compute :class:`~decmdp.bounds.Bounds`, within a budget of their
-        own (:func:`~decmdp.bounds.compute_bounds`): a bound that does not
-        fit is reported unavailable, never an error.
+        Also compute :class:`~decmdp.bounds.Bounds` (finite horizon only),
+        within a budget of their own (:func:`~decmdp.bounds.compute_bounds`):
+        a bound that does not fit is reported unavailable, never an error.
     max_vectors : int or None
         Stop with :class:`~decmdp.errors.VectorLimitError` when a stage
         needs more vectors; None for no limit.
@@ -136,7 +173,8 @@ def solve(
     Raises
     ------
     ProblemError
-        If ``horizon`` is invalid for the model.
+        If ``horizon`` is invalid for the model, or ``"infinite"`` with a
+        discount of 1 or a time-varying cost, or ``epsilon`` is not positive.
     ValueError
         If ``method`` is unknown (the message lists the valid ones).
     VectorLimitError
@@ -145,6 +183,8 @@ def solve(
     started = time.perf_counter()
     method = Method.parse(method)
     lp = LPSolver.parse(lp)
+    if horizon == INFINITE:
+        return _solve_infinite(model, method, epsilon, max_vectors, tolerances, progress, started, lp)
     if horizon is not None:
         model = model.with_horizon(horizon)
     horizon = model.horizon
@@ -170,6 +210,50 @@ def solve(
         method=method.value,
         seconds=time.perf_counter() - started,
         value_function=tuple(stages),
+        repeating_from=repeating_from(stages),
+    )
+
+
+def _solve_infinite(model, method, epsilon, max_vectors, tolerances, progress, started, lp) -> Solution:
+    """The discounted infinite-horizon solve (see :func:`solve`)."""
+    errors = []
+    if model.discount >= 1:
+        errors.append(f"discount: is {model.discount:g}; an infinite horizon needs a discount < 1 "
+                      f"(with discount 1 the total cost is unbounded)")
+    if model.is_time_varying:
+        errors.append("cost: is time-varying; an infinite horizon needs a time-invariant cost")
+    if isinstance(epsilon, bool) or not isinstance(epsilon, (int, float)) or not epsilon > 0:
+        errors.append(f"epsilon: is {epsilon!r}, expected a positive number")
+    if errors:
+        raise ProblemError(errors)
+    data = reduce(model)
+    run = infinite_value_iteration(data, model.discount, float(epsilon), method, tolerances, max_vectors,
+                                   lp=lp, progress=progress)
+    internal, initial_values, start = initial_choice(model, run.stage)
+    policy = controller_from_stage(model, run.stage, close_cycles(data, run), start)
+    controller = evaluate_controller(model, policy)
+    sign = model.sense.sign
+    bound = internal - run.error_bound  # a lower bound on the optimal cost (minimization form)
+    certificate = Certificate(
+        epsilon=float(epsilon), converged=run.converged, iterations=run.iterations, residual=run.residual,
+        error_bound=run.error_bound, slack=run.slack, dp_value=float(model.to_user_sense(internal)),
+        optimum_bound=float(model.to_user_sense(bound)), controller_value=controller,
+        gap=abs(sign * controller - bound), residual_lps=run.residual_lps,
+        residual_fallbacks=run.residual_fallbacks)
+    return Solution(
+        value=float(model.to_user_sense(internal)),
+        initial_values={model.player1_states[x1]: float(model.to_user_sense(v))
+                        for x1, v in initial_values.items()},
+        policy=policy,
+        error_bound=float(run.error_bound),
+        bounds=None,
+        stats=tuple(run.stats),
+        sense=model.sense,
+        horizon=INFINITE,
+        method=method.value,
+        seconds=time.perf_counter() - started,
+        value_function=(run.stage, run.previous),
+        certificate=certificate,
     )
 
 

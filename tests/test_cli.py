@@ -558,7 +558,7 @@ def test_simulate_json(files, api, saved_policy):
     assert result.exit_code == 0
     assert len(result.stdout.splitlines()) == 1
     out = json.loads(result.stdout)
-    assert set(out) == {"mean", "stderr", "ci_low", "ci_high", "episodes", "seed", "sense"}
+    assert set(out) == {"mean", "stderr", "ci_low", "ci_high", "episodes", "seed", "steps", "bias_bound", "sense"}
     assert out["episodes"] == 20000 and out["seed"] == 11 and out["sense"] == "minimize"
     assert out["ci_low"] <= out["mean"] <= out["ci_high"]
     assert abs(out["mean"] - api["big"].value) <= 4 * out["stderr"]

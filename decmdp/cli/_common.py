@@ -100,9 +100,9 @@ lp_option = click.option(
     help="Witness LP solver: numba (HiGHS decides what it cannot prove) or HiGHS throughout.")
 
 
-def echo_stage_table(stats) -> None:
-    """The per-stage statistics, stage 0 first."""
-    click.echo("  stage  vectors  generated      LPs  fallbacks  in doubt  seconds")
+def echo_stage_table(stats, first_column: str = "stage") -> None:
+    """The per-stage statistics, stage 0 first (``first_column`` names it)."""
+    click.echo(f"  {first_column:>5}  vectors  generated      LPs  fallbacks  in doubt  seconds")
     for s in sorted(stats, key=lambda s: s.stage):
         click.echo(f"  {s.stage:5d}  {s.kept:7d}  {s.generated:9d}  {s.lps:7d}  {s.lp_fallbacks:9d}  "
                    f"{s.lp_trouble:8d}  {s.seconds:7.3f}")

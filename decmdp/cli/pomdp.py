@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import click
@@ -23,8 +24,12 @@ def pomdp():
 
 @pomdp.command("solve")
 @click.argument("file", type=click.Path(dir_okay=True))
-@click.option("--horizon", type=click.IntRange(min=1, max=MAX_HORIZON), required=True,
-              help="Number of stages.")
+@click.option("--horizon", type=click.IntRange(min=1, max=MAX_HORIZON),
+              help="Number of stages (this or --infinite is required).")
+@click.option("--infinite", is_flag=True,
+              help="Discounted infinite horizon (discount < 1): a finite-state controller with a certified gap.")
+@click.option("--epsilon", type=float, default=None,
+              help="With --infinite: certified distance of the value to the optimum  [default: 1e-06].")
 @click.option("--json", "as_json", is_flag=True, help="Print exactly one JSON object on stdout.")
 @click.option("--alpha", type=click.Path(dir_okay=False),
               help="Write the stage-0 vectors in pomdp-solve's .alpha format here.")
@@ -35,8 +40,9 @@ def pomdp():
 @click.option("--force", is_flag=True, help="Overwrite existing output files.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress lines on stderr.")
 @handle_errors
-def pomdp_solve(file, horizon, as_json, alpha, dot, max_vectors, lp, force, quiet):
-    """Solve the POMDP in FILE exactly for HORIZON stages.
+def pomdp_solve(file, horizon, infinite, epsilon, as_json, alpha, dot, max_vectors, lp, force,
+                quiet):
+    """Solve the POMDP in FILE exactly for HORIZON stages, or for an infinite horizon.
 
     Prints the value at the start belief (uniform when the file has none) in
     the file's own sense and the number of vectors per stage.
@@ -44,34 +50,60 @@ def pomdp_solve(file, horizon, as_json, alpha, dot, max_vectors, lp, force, quie
     \b
     Example:
       decmdp pomdp solve tests/data/tiger.95.POMDP --horizon 10 --alpha tiger.alpha
+      decmdp pomdp solve tests/data/tiger.95.POMDP --infinite --epsilon 1e-6 --dot tiger.dot
     """
+    from decmdp.errors import ProblemError
     from decmdp.fileio import write_text_atomic
     from decmdp.pomdp import read_pomdp
     from decmdp.pomdp.solver import solve as solve_pomdp
-    from decmdp.solver import DEFAULT_MAX_VECTORS
+    from decmdp.pomdp.solver import solve_infinite
+    from decmdp.solver import DEFAULT_EPSILON, DEFAULT_MAX_VECTORS
 
+    if (horizon is None) == (not infinite):
+        raise ProblemError("--horizon, --infinite: give exactly one of them")
+    if epsilon is not None and not infinite:
+        raise ProblemError("--epsilon: only applies with --infinite")
     check_outputs([alpha, dot], force)
     model = read_pomdp(file)
-    solution = solve_pomdp(model, horizon, max_vectors=max_vectors or DEFAULT_MAX_VECTORS,
-                           progress=Progress(quiet), lp=lp)
+    if infinite:
+        solution = solve_infinite(model, DEFAULT_EPSILON if epsilon is None else epsilon,
+                                  max_vectors=max_vectors or DEFAULT_MAX_VECTORS,
+                                  progress=Progress(quiet, "infinite horizon, "), lp=lp)
+        horizon = "infinite"
+    else:
+        solution = solve_pomdp(model, horizon, max_vectors=max_vectors or DEFAULT_MAX_VECTORS,
+                               progress=Progress(quiet), lp=lp)
     if alpha:
         write_text_atomic(alpha, solution.alpha_text(), force=force)
     if dot:
         write_text_atomic(dot, solution.to_dot(), force=force)
     seconds = sum(s.seconds for s in solution.stats)
+    cert = solution.certificate
     if as_json:
         click.echo(json.dumps({
             "value": solution.value(), "error_bound": solution.error_bound, "sense": model.sense.value,
             "horizon": horizon,
             "start": solution.pomdp.start.tolist(), "best_action": solution.best_action(),
             "vectors_per_stage": list(solution.vectors_per_stage), "seconds": seconds,
-            "stats": [s._asdict() for s in sorted(solution.stats, key=lambda s: s.stage)]}))
+            "stats": [s._asdict() for s in sorted(solution.stats, key=lambda s: s.stage)]}
+            | ({"certificate": dataclasses.asdict(cert), "controller_nodes": len(solution.controller)}
+               if cert else {})))
         return
     click.echo(f"{model.name}: {model.sense.value}, {len(model.states)} states, {len(model.actions)} actions, "
                f"{len(model.observations)} observations, discount {model.discount:g}, horizon {horizon}")
     click.echo(f"  value at the start belief   {fmt(solution.value())}  (first action {solution.best_action()})")
-    click.echo(f"  error bound                 {solution.error_bound:.3g}  (proven, at every belief)")
-    click.echo(f"  vectors per stage t=0..{horizon - 1}  {' '.join(map(str, solution.vectors_per_stage))}")
+    if cert:
+        bound = "lower" if model.sense.value == "minimize" else "upper"
+        click.echo(f"  within {cert.error_bound:.3g} of the optimum"
+                   + ("" if cert.converged else "; NOT converged to --epsilon: iteration limit reached"))
+        click.echo(f"  {bound} bound on the optimum  {fmt(cert.optimum_bound)}")
+        click.echo(f"  controller: {len(solution.controller)} nodes, exact value {fmt(cert.controller_value)} "
+                   f"(certified gap {cert.gap:.3g})")
+        click.echo(f"  iterations {cert.iterations} (Bellman residual {cert.residual:.3g}, epsilon {cert.epsilon:g}), "
+                   f"final vectors {solution.vectors_per_stage[-1]}")
+    else:
+        click.echo(f"  error bound                 {solution.error_bound:.3g}  (proven, at every belief)")
+        click.echo(f"  vectors per stage t=0..{horizon - 1}  {' '.join(map(str, solution.vectors_per_stage))}")
     click.echo(f"  LPs {sum(s.lps for s in solution.stats)} ({sum(s.lp_fallbacks for s in solution.stats)} "
                f"decided by HiGHS, {sum(s.lp_trouble for s in solution.stats)} vectors kept in doubt), "
                f"{seconds:.2f} s")

@@ -13,6 +13,10 @@ from decmdp.cli._group import main
 @main.command()
 @click.argument("file", type=click.Path(dir_okay=True))
 @click.option("--horizon", type=int, help="Override the file's horizon.")
+@click.option("--infinite", is_flag=True,
+              help="Discounted infinite horizon (discount < 1): a finite-state controller with a certified gap.")
+@click.option("--epsilon", type=float, default=None,
+              help="With --infinite: certified distance of the value to the optimum  [default: 1e-06].")
 @click.option("--method", type=click.Choice(["lifted", "enumerate"]), default="lifted", show_default=True,
               help="lifted: pointwise prescriptions, incremental pruning; enumerate: every prescription.")
 @click.option("--json", "as_json", is_flag=True, help="Print exactly one JSON object on stdout.")
@@ -25,7 +29,8 @@ from decmdp.cli._group import main
 @click.option("--force", is_flag=True, help="Overwrite existing output files.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress lines on stderr.")
 @handle_errors
-def solve(file, horizon, method, as_json, output, dot, max_vectors, no_bounds, lp, force, quiet):
+def solve(file, horizon, infinite, epsilon, method, as_json, output, dot, max_vectors, no_bounds, lp, force,
+          quiet):
     """Solve the problem in FILE exactly; print the value and the policy.
 
     \b
@@ -33,16 +38,23 @@ def solve(file, horizon, method, as_json, output, dot, max_vectors, no_bounds, l
       decmdp solve problems/maintenance.json
       decmdp solve problems/maintenance.json --horizon 4 -o policy.json --dot policy.dot
       decmdp solve problems/maintenance.json --json | python -m json.tool
+      decmdp solve problems/leader-follower.json --infinite --epsilon 1e-6 -o controller.json
     """
     import decmdp
+    from decmdp.errors import ProblemError
     from decmdp.fileio import write_text_atomic
-    from decmdp.solver import DEFAULT_MAX_VECTORS
+    from decmdp.solver import DEFAULT_EPSILON, DEFAULT_MAX_VECTORS
 
+    if infinite and horizon is not None:
+        raise ProblemError("--horizon and --infinite: give one of them, not both")
+    if epsilon is not None and not infinite:
+        raise ProblemError("--epsilon: only applies with --infinite")
     check_outputs([output, dot], force)
     model = decmdp.load(file)
-    solution = decmdp.solve(model, horizon=horizon, method=method, bounds=not no_bounds,
+    solution = decmdp.solve(model, horizon="infinite" if infinite else horizon, method=method,
+                            epsilon=DEFAULT_EPSILON if epsilon is None else epsilon, bounds=not no_bounds,
                             max_vectors=max_vectors or DEFAULT_MAX_VECTORS,
-                            progress=Progress(quiet), lp=lp)
+                            progress=Progress(quiet, "infinite horizon, " if infinite else ""), lp=lp)
     if output:
         write_text_atomic(output, solution.policy.dumps(), force=force)
     if dot:
@@ -60,8 +72,12 @@ def _print_solution(model, solution, max_nodes: int = 24) -> None:
     kind = "cost" if solution.sense.value == "minimize" else "reward"
     click.echo(f"{model.name}: {solution.sense.value} expected total {kind}, horizon {solution.horizon}, "
                f"method {solution.method}, {solution.seconds:.2f} s")
-    click.echo(f"  optimal value          {fmt(solution.value)}")
-    click.echo(f"  error bound            {solution.error_bound:.3g}  (proven |value - exact optimum|)")
+    cert = solution.certificate
+    if cert:
+        _print_certificate(model, cert)
+    else:
+        click.echo(f"  optimal value          {fmt(solution.value)}")
+        click.echo(f"  error bound            {solution.error_bound:.3g}  (proven |value - exact optimum|)")
     if len(solution.initial_values) > 1:
         parts = ", ".join(f"x1={k}: {fmt(v)}" for k, v in solution.initial_values.items())
         click.echo(f"  given x1(0)            {parts}")
@@ -74,9 +90,17 @@ def _print_solution(model, solution, max_nodes: int = 24) -> None:
         else:
             click.echo(f"  player 2 ignores x2    {fmt(b.blind_player2)}  "
                        f"(value of player 2's information {fmt(b.value_of_information)})")
-    echo_stage_table(solution.stats)
+    if solution.repeating_from is not None:
+        click.echo(f"  stages 0..{solution.repeating_from} are identical (a fixed point of the backup): "
+                   f"computed and stored once")
+    stats = sorted(solution.stats, key=lambda s: s.stage)
+    if cert and len(stats) > 5:
+        click.echo(f"  last 5 of {len(stats)} iterations:")
+        stats = stats[-5:]
+    echo_stage_table(stats, "  iter" if cert else "stage")
     policy = solution.policy
-    click.echo(f"policy: {len(policy)} nodes (player 1 plays u1; player 2 plays the prescription at its x2)")
+    kind_of = "controller" if policy.is_cyclic else "policy"
+    click.echo(f"{kind_of}: {len(policy)} nodes (player 1 plays u1; player 2 plays the prescription at its x2)")
     for i, node in enumerate(policy.nodes):
         if i == max_nodes:
             click.echo(f"  ... {len(policy) - max_nodes} more nodes (write them with -o or --dot)")
@@ -86,8 +110,19 @@ def _print_solution(model, solution, max_nodes: int = 24) -> None:
         nxt = ", ".join(f"{d['x1']}->{c}" for _, c, d in policy.graph.out_edges(node, data=True))
         starts = [x1 for x1, n in policy.start.items() if n == node]
         tag = f" [start x1={','.join(starts)}]" if starts else ""
-        click.echo(f"  {node:>4} t={a['stage']} x1={a['x1']}: u1={a['u1']}; player 2: {g}"
+        stage = "" if policy.is_cyclic else f" t={a['stage']}"
+        click.echo(f"  {node:>4}{stage} x1={a['x1']}: u1={a['u1']}; player 2: {g}"
                    + (f"; next {nxt}" if nxt else "") + tag)
+
+
+def _print_certificate(model, cert) -> None:
+    bound = "lower" if model.sense.value == "minimize" else "upper"
+    click.echo(f"  value (vector set)     {fmt(cert.dp_value)}  (within {cert.error_bound:.3g} of the optimum"
+               f"{'' if cert.converged else '; NOT converged to --epsilon: iteration limit reached'})")
+    click.echo(f"  {bound} bound on optimum  {fmt(cert.optimum_bound)}")
+    click.echo(f"  controller value       {fmt(cert.controller_value)}  (exact; certified gap {cert.gap:.3g})")
+    click.echo(f"  iterations             {cert.iterations}  (Bellman residual {cert.residual:.3g}, "
+               f"epsilon {cert.epsilon:g})")
 
 
 @main.command()
@@ -142,3 +177,6 @@ def simulate(file, policy, episodes, seed, as_json):
         click.echo(f"{model.name}: mean {fmt(result.mean)} +- {fmt(result.stderr)} (standard error); "
                    f"95% interval [{fmt(result.ci_low)}, {fmt(result.ci_high)}] over {episodes} episodes, "
                    f"seed {seed}")
+        if result.bias_bound:
+            click.echo(f"  (infinite horizon: episodes cut after {result.steps} stages; truncation bias "
+                       f"at most {result.bias_bound:.3g})")

@@ -67,6 +67,15 @@ class Method(enum.Enum):
         return parse_choice(cls, value, "method")
 
 
+def same_stage(a: StageValue, b: StageValue) -> bool:
+    """True when two stages are identical: same vectors, provenance and pointers.
+
+    Then ``b`` is a fixed point of the (deterministic) backup with a
+    time-invariant cost, and every earlier stage equals it as well.
+    """
+    return all(x.shape == y.shape and np.array_equal(x, y) for x, y in zip(a, b))
+
+
 def terminal_stage(data: BackupData) -> StageValue:
     """``Gamma_T(y) = { terminal[y] }`` with empty provenance."""
     terminal = np.ascontiguousarray(data.terminal, dtype=np.float64)
@@ -357,7 +366,7 @@ def contraction(data: BackupData) -> float:
     return worst
 
 
-def _rounding_error(data: BackupData, cost_t: np.ndarray, nxt: StageValue, factor: float) -> float:
+def rounding_error(data: BackupData, cost_t: np.ndarray, nxt: StageValue, factor: float) -> float:
     """Rounding bound of one backup's arithmetic: every entry of a lifted
     vector is a sum of ``1 + K * S`` products (cost plus projections)."""
     widest = int(np.max(np.diff(data.branch_ptr))) if data.branch_ptr.shape[0] > 1 else 0
@@ -407,12 +416,19 @@ def value_iteration(
     -------
     stages : list of StageValue, length ``horizon + 1``
         ``stages[t]`` is ``Gamma_t``; ``stages[horizon]`` the terminal one.
+        With a time-invariant cost, once ``Gamma_t`` equals ``Gamma_{t+1}``
+        (:func:`same_stage`) the backup has reached a fixed point: the
+        stages ``0 .. t`` are then the very object ``stages[t + 1]``
+        (stored once, not computed again; see :func:`repeating_from`).
     stats : list of StageStats
-        In computation order, ``t = horizon - 1`` down to 0.  Each carries
-        ``error_bound``: a proven bound on ``sup_b |V_t(y, b) - exact|``
-        from the pruning errors, the rounding of the backups and their
-        propagation (``e_t = c * e_{t+1} + prune_error_t + rounding_t`` with
-        ``c`` = :func:`contraction`).
+        In computation order, ``t = horizon - 1`` down to the last stage
+        computed.  Each carries ``error_bound``: a proven bound on
+        ``sup_b |V_t(y, b) - exact|`` from the pruning errors, the rounding of
+        the backups and their propagation (``e_t = c * e_{t+1} +
+        prune_error_t + rounding_t`` with ``c`` = :func:`contraction`).  When
+        the stages repeat, the last entry's ``error_bound`` is already
+        carried on to stage 0 (every repeated backup would have added the
+        same errors).
     """
     method = Method.parse(method)
     lp = LPSolver.parse(lp)
@@ -438,11 +454,31 @@ def value_iteration(
                                           lp, deadline)
         else:
             sv, stats = backup_stage(data, t, stages[t + 1], method, tolerances, max_vectors, lp, deadline)
-        error = (factor * error + stats.prune_error
-                 + _rounding_error(data, _stage_cost(data, t), stages[t + 1], factor))
+        added = stats.prune_error + rounding_error(data, _stage_cost(data, t), stages[t + 1], factor)
+        error = factor * error + added
+        repeats = data.cost.shape[0] == 1 and same_stage(sv, stages[t + 1])
+        if repeats:
+            for _ in range(t):
+                error = factor * error + added
         stats = stats._replace(error_bound=error)
-        stages[t] = sv
         all_stats.append(stats)
         if progress is not None:
             progress(stats)
+        if repeats:
+            stages[: t + 1] = [stages[t + 1]] * (t + 1)  # a fixed point: stored once
+            break
+        stages[t] = sv
     return stages, all_stats
+
+
+def repeating_from(stages: list[StageValue]) -> int | None:
+    """The last stage ``s`` such that ``stages[0 .. s]`` are one stored object.
+
+    None when stage 0 is stored on its own (no fixed point was reached).
+    """
+    last = None
+    for t in range(len(stages) - 1):
+        if stages[t] is not stages[t + 1]:
+            break
+        last = t + 1
+    return last

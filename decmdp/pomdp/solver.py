@@ -11,6 +11,11 @@ so that ``V_t(b) = min_alpha b . alpha`` (minimization form) is exactly what
 pomdp-solve's incremental pruning computes, up to the sign.  ``horizon`` is
 the number of backups from the zero terminal value (pomdp-solve's
 ``-horizon``).
+
+:func:`solve_infinite` iterates instead until the Bellman residual certifies
+the discounted infinite-horizon value (:mod:`decmdp.core.infinite`) and
+returns a finite-state controller (:mod:`decmdp.pomdp.controller`) with its
+exact value and certified gap.
 """
 
 from __future__ import annotations
@@ -20,10 +25,14 @@ from typing import Callable
 
 import numpy as np
 
+from decmdp.controller import Certificate
+from decmdp.core.infinite import close_cycles, infinite_value_iteration
 from decmdp.core.prune import LPSolver
 from decmdp.core.types import BackupData, StageStats
 from decmdp.core.value_iteration import value_iteration
+from decmdp.errors import ProblemError
 from decmdp.model import Sense
+from decmdp.pomdp.controller import PomdpController, controller_from_stage
 from decmdp.pomdp.model import Pomdp
 from decmdp.tolerances import DEFAULT_TOLERANCES, Tolerances, rounding_bound
 
@@ -35,7 +44,7 @@ class PomdpSolution:
     Attributes
     ----------
     pomdp : Pomdp
-    horizon : int
+    horizon : int or "infinite"
     vectors : ndarray, shape (N, S)
         The stage-0 alpha vectors in the file's sense (rewards, or costs for
         ``values: cost``): ``value(b) = max_n b . vectors[n]`` for rewards,
@@ -43,14 +52,22 @@ class PomdpSolution:
     actions : ndarray of int, shape (N,)
         The action of each vector.
     vectors_per_stage : tuple of int
-        ``|Gamma_t|`` for ``t = 0 .. horizon - 1``.
+        ``|Gamma_t|`` for ``t = 0 .. horizon - 1``; for an infinite horizon
+        ``|Gamma_n|`` after each backup ``n = 1, 2, ...``.
     error_bound : float
         Proven bound on ``|value(b) - exact optimum at b|`` for every belief
         ``b``, from the tolerances actually used (pruning certificates,
-        rounding, propagation through the stages).
+        rounding, propagation through the stages); for an infinite horizon
+        ``certificate.error_bound``.
     stats : tuple of StageStats
     value_function : tuple of StageValue
-        Raw core output in minimization form (``t = 0 .. horizon``).
+        Raw core output in minimization form (``t = 0 .. horizon``; for an
+        infinite horizon the last two sets).
+    controller : PomdpController or None
+        Infinite horizon: the finite-state controller, with its exact values.
+    certificate : Certificate or None
+        Infinite horizon: iterations, residual, error bound, the
+        controller's value at the start belief and its certified gap.
     """
 
     pomdp: Pomdp
@@ -61,6 +78,8 @@ class PomdpSolution:
     error_bound: float
     stats: tuple
     value_function: tuple = dataclasses.field(repr=False)
+    controller: PomdpController | None = None
+    certificate: Certificate | None = None
 
     def value(self, belief=None) -> float:
         """Optimal expected total reward (or cost) from ``belief``.
@@ -93,7 +112,9 @@ class PomdpSolution:
                        for a, row in zip(self.actions, self.vectors))
 
     def to_dot(self) -> str:
-        """Graphviz DOT of the policy graph reachable from the start belief."""
+        """Graphviz DOT of the policy graph (or controller) reachable from the start belief."""
+        if self.controller is not None:
+            return self._controller_dot()
         stages = self.value_function
         start = int(np.argmin(stages[0].values @ self.pomdp.start))
         lines = ["digraph pomdp {", "  rankdir=LR;", "  node [shape=box];"]
@@ -112,6 +133,16 @@ class PomdpSolution:
                     seen.add(child)
                     queue.append(child)
         lines.append(f"  start [shape=plaintext];\n  start -> t0_{start};")
+        return "\n".join(lines) + "\n}\n"
+
+    def _controller_dot(self) -> str:
+        c = self.controller
+        lines = ["digraph pomdp {", "  rankdir=LR;", "  node [shape=box];"]
+        for n in range(len(c)):
+            lines.append(f"  n{n} [label=\"n{n}\\n{self.pomdp.actions[c.action[n]]}\"];")
+            for o in np.flatnonzero(c.next[n] >= 0):
+                lines.append(f"  n{n} -> n{c.next[n, o]} [label=\"{self.pomdp.observations[o]}\"];")
+        lines.append(f"  start [shape=plaintext];\n  start -> n{c.start};")
         return "\n".join(lines) + "\n}\n"
 
 
@@ -182,4 +213,68 @@ def solve(pomdp: Pomdp, horizon: int, *, max_vectors: int | None = None,
         error_bound=float(error_bound),
         stats=tuple(stats),
         value_function=tuple(stages),
+    )
+
+
+def solve_infinite(pomdp: Pomdp, epsilon: float, *, max_vectors: int | None = None,
+                   tolerances: Tolerances = DEFAULT_TOLERANCES,
+                   progress: Callable[[StageStats], None] | None = None,
+                   lp: LPSolver | str = LPSolver.NUMBA) -> PomdpSolution:
+    """Solve the discounted infinite-horizon POMDP to a certified ``epsilon``.
+
+    Parameters
+    ----------
+    pomdp : Pomdp
+        ``discount < 1``.
+    epsilon : float
+        Iterate until ``|value - optimum| <= epsilon`` is certified (in every
+        belief).
+    max_vectors, tolerances, progress, lp
+        As :func:`solve`.
+
+    Returns
+    -------
+    PomdpSolution
+        ``horizon == "infinite"``, with :attr:`~PomdpSolution.controller`
+        and :attr:`~PomdpSolution.certificate`.
+
+    Raises
+    ------
+    ProblemError
+        If the discount is 1 or ``epsilon`` is not positive.
+    """
+    errors = []
+    if not pomdp.discount < 1:
+        errors.append(f"discount: is {pomdp.discount:g}; an infinite horizon needs a discount < 1 "
+                      f"(with discount 1 the total is unbounded)")
+    if isinstance(epsilon, bool) or not isinstance(epsilon, (int, float)) or not epsilon > 0:
+        errors.append(f"epsilon: is {epsilon!r}, expected a positive number")
+    if errors:
+        raise ProblemError(errors)
+    data = reduce_pomdp(pomdp)
+    run = infinite_value_iteration(data, pomdp.discount, float(epsilon), "lifted", tolerances, max_vectors,
+                                   lp=lp, progress=progress)
+    sign = Sense(pomdp.sense).sign
+    scores = run.stage.values @ pomdp.start
+    start_row = int(np.argmin(scores))
+    internal = float(scores[start_row])
+    controller = controller_from_stage(pomdp, run.stage, close_cycles(data, run), start_row)
+    value = controller.value(pomdp.start)
+    bound = internal - run.error_bound
+    certificate = Certificate(
+        epsilon=float(epsilon), converged=run.converged, iterations=run.iterations, residual=run.residual,
+        error_bound=run.error_bound, slack=run.slack, dp_value=sign * internal, optimum_bound=sign * bound,
+        controller_value=value, gap=abs(sign * value - bound), residual_lps=run.residual_lps,
+        residual_fallbacks=run.residual_fallbacks)
+    return PomdpSolution(
+        pomdp=pomdp,
+        horizon="infinite",
+        vectors=sign * run.stage.values,
+        actions=run.stage.action.copy(),
+        vectors_per_stage=tuple(s.kept for s in run.stats),
+        error_bound=float(run.error_bound),
+        stats=tuple(run.stats),
+        value_function=(run.stage, run.previous),
+        controller=controller,
+        certificate=certificate,
     )
