@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from decmdp.errors import ProblemError
+from decmdp.inputfile import InputError, parse_json, read_bytes
 from decmdp.model import Sense, TwoPlayerMDP, sense_field
 from decmdp.validation import Axes, ErrorList, check_names
 
@@ -56,29 +57,20 @@ def load(path: str | os.PathLike) -> TwoPlayerMDP:
     """
     path = Path(path)
     try:
-        text = path.read_bytes().decode("utf-8")
-    except FileNotFoundError:
-        raise ProblemError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise ProblemError(f"{path}: is a directory, expected a problem file") from None
+        text = read_bytes(path, "problem file").decode("utf-8")
+    except InputError as exc:
+        raise ProblemError(str(exc)) from None
     except UnicodeDecodeError as exc:
         raise ProblemError(f"{path}: not UTF-8 text (byte {exc.start})") from None
-    except OSError as exc:
-        raise ProblemError(f"{path}: cannot read ({exc.strerror})") from None
     return loads(text, default_name=path.stem, source=str(path))
 
 
 def loads(text: str, default_name: str = "unnamed", source: str = "<string>") -> TwoPlayerMDP:
     """Parse a problem from JSON text; see :func:`load`."""
     try:
-        document = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ProblemError(f"{source}: not valid JSON: {exc.msg} "
-                           f"(line {exc.lineno}, column {exc.colno})") from None
-    except RecursionError:
-        raise ProblemError(f"{source}: not valid JSON: nested too deeply") from None
-    except ValueError as exc:  # e.g. an integer literal beyond Python's digit limit
-        raise ProblemError(f"{source}: not valid JSON: {exc}") from None
+        document = parse_json(text, source)
+    except InputError as exc:
+        raise ProblemError(str(exc)) from None
     return from_document(document, default_name=default_name)
 
 

@@ -28,6 +28,7 @@ import networkx as nx
 import numpy as np
 
 from decmdp.errors import PolicyError
+from decmdp.inputfile import InputError, listing, read_json, shown
 from decmdp.model import TwoPlayerMDP
 from decmdp.validation import ErrorList, check_horizon
 
@@ -385,18 +386,9 @@ def load_policy(path: str | os.PathLike) -> PolicyGraph:
         The file is missing, not JSON or not a policy document.
     """
     try:
-        with open(path, encoding="utf-8") as handle:
-            doc = json.load(handle)
-    except FileNotFoundError:
-        raise PolicyError(f"{path}: no such file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise PolicyError(f"{path}: cannot read ({exc})") from None
-    except json.JSONDecodeError as exc:
-        raise PolicyError(f"{path}: not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})") from None
-    except RecursionError:
-        raise PolicyError(f"{path}: not a policy file: nested too deeply") from None
-    except ValueError as exc:  # e.g. an integer literal beyond Python's digit limit
-        raise PolicyError(f"{path}: not a policy file: {exc}") from None
+        doc = read_json(path, "policy file")
+    except InputError as exc:
+        raise PolicyError(str(exc)) from None
     return policy_from_document(doc)
 
 

@@ -410,7 +410,7 @@ def test_load_policy_missing_file(tmp_path):
 
 
 def test_load_policy_directory(tmp_path):
-    with pytest.raises(decmdp.PolicyError, match="cannot read"):
+    with pytest.raises(decmdp.PolicyError, match="is a directory"):
         decmdp.load_policy(tmp_path)
 
 
@@ -423,7 +423,7 @@ def test_load_policy_bad_json_has_line_and_column(tmp_path):
 def test_load_policy_not_utf8(tmp_path):
     path = tmp_path / "policy.json"
     path.write_bytes(b'{"format": "\xff"}')
-    with pytest.raises(decmdp.PolicyError, match="cannot read"):
+    with pytest.raises(decmdp.PolicyError, match="not UTF-8"):
         decmdp.load_policy(path)
 
 

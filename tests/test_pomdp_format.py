@@ -446,10 +446,10 @@ def test_error_truncates_long_lists():
 
 
 def test_read_errors(tmp_path):
-    with pytest.raises(PomdpFormatError, match="cannot read"):
+    with pytest.raises(PomdpFormatError, match="no such file"):
         read_pomdp(tmp_path / "missing.POMDP")
-    with pytest.raises(PomdpFormatError, match="cannot read"):
-        read_pomdp(tmp_path)  # a directory
+    with pytest.raises(PomdpFormatError, match="is a directory"):
+        read_pomdp(tmp_path)
     bad = tmp_path / "bad.POMDP"
     bad.write_bytes(b"discount: 0.9\nstates: s\xe9t\n")
     with pytest.raises(PomdpFormatError) as info:

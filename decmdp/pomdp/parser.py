@@ -39,6 +39,7 @@ from typing import NamedTuple
 import numpy as np
 
 from decmdp.errors import ProblemError
+from decmdp.inputfile import InputError, read_bytes
 from decmdp.model import Sense
 from decmdp.pomdp.model import (
     MAX_LISTED_ERRORS,
@@ -568,10 +569,9 @@ def read_pomdp(path) -> Pomdp:
     """
     filename = str(path)
     try:
-        data = Path(path).read_bytes()
-    except OSError as exc:
-        reason = exc.strerror or exc.__class__.__name__
-        raise PomdpFormatError(f"{filename}: cannot read: {reason}", filename) from exc
+        data = read_bytes(path, ".POMDP file")
+    except InputError as exc:
+        raise PomdpFormatError(str(exc), filename) from None
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
