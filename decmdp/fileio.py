@@ -12,7 +12,6 @@ import difflib
 import json
 import math
 import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +19,8 @@ import numpy as np
 from decmdp.errors import ProblemError
 from decmdp.inputfile import InputError, parse_json, read_bytes
 from decmdp.model import Sense, TwoPlayerMDP, sense_field
+from decmdp.outputfile import write_text_atomic
+from decmdp.policy import POLICY_FORMAT
 from decmdp.validation import Axes, ErrorList, check_names
 
 DENSE = "decmdp/1"
@@ -79,8 +80,10 @@ def from_document(document, default_name: str = "unnamed") -> TwoPlayerMDP:
     errors = ErrorList()
     if not isinstance(document, dict):
         raise ProblemError(f"file: top level is {_kind(document)}, expected a JSON object")
-    _check_keys("", document, _TOP_KEYS, errors)
     form = document.get("format")
+    if form == POLICY_FORMAT:
+        raise ProblemError(f"format: is {form!r}: this is a policy file, not a problem file")
+    _check_keys("", document, _TOP_KEYS, errors)
     if form not in (DENSE, SPARSE):
         errors.add(f"format: is {form!r}, expected {DENSE!r} or {SPARSE!r}")
     for key in ("horizon", "player1", "player2", "initial"):
@@ -361,39 +364,6 @@ def save(model: TwoPlayerMDP, path: str | os.PathLike, form: str = DENSE, force:
         :class:`FileExistsError`.
     """
     write_text_atomic(path, dumps(model, form), force=force)
-
-
-def write_text_atomic(path: str | os.PathLike, text: str, force: bool = False) -> None:
-    """Write ``text`` to ``path`` through a temporary file and a rename.
-
-    Raises
-    ------
-    FileExistsError
-        If ``path`` exists and ``force`` is false: nothing is overwritten.
-    """
-    path = Path(path)
-    if path.exists() and not force:
-        raise FileExistsError(f"{path}: exists; not overwriting it (use --force)")
-    if not path.parent.is_dir():
-        raise FileNotFoundError(f"{path}: folder {path.parent} does not exist")
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, 0o666 & ~_current_umask())  # mkstemp makes 0600; give what open() would
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
-def _current_umask() -> int:
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
 
 
 def _format_json(value, indent: int = 0) -> str:

@@ -127,11 +127,14 @@ def read_json(path: str | os.PathLike, what: str = "file"):
     return parse_json(text, str(path))
 
 
-def shown(text, limit: int = 40) -> str:
-    """``repr`` of a string cut to about ``limit`` characters, safe to print."""
-    text = str(text)
-    cut = text if len(text) <= limit else text[:limit] + "..."
-    return ascii(cut) if not _encodable(cut) else repr(cut)
+def shown(value, limit: int = 60) -> str:
+    """``repr`` of a value cut to about ``limit`` characters, safe to print as UTF-8."""
+    if isinstance(value, str) and len(value) > limit:
+        value = value[:limit] + "..."
+    text = repr(value)
+    if len(text) > limit + 10:
+        text = text[:limit] + "..."
+    return text if _encodable(text) else ascii(value)[:limit + 10]
 
 
 def listing(names, limit: int = 10) -> str:

@@ -21,7 +21,9 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import os
+import re
 from typing import NamedTuple
 
 import networkx as nx
@@ -33,6 +35,7 @@ from decmdp.model import TwoPlayerMDP
 from decmdp.validation import ErrorList, check_horizon
 
 POLICY_FORMAT = "decmdp-policy/1"
+PROBLEM_FORMATS = ("decmdp/1", "decmdp/1-sparse")  # what a swapped argument looks like
 
 
 class PolicyTables(NamedTuple):
@@ -110,16 +113,17 @@ class PolicyGraph:
         errors: list[str] = []
         for field in ("player1_states", "player1_actions", "player2_states", "player2_actions"):
             if tuple(getattr(self, field)) != tuple(getattr(model, field)):
-                errors.append(f"{field.replace('_', '.', 1)}: policy has {list(getattr(self, field))}, "
-                              f"the problem has {list(getattr(model, field))}")
+                errors.append(f"{field.replace('_', '.', 1)}: policy has [{listing(getattr(self, field))}], "
+                              f"the problem has [{listing(getattr(model, field))}]")
         if errors:
             raise PolicyError(errors)
         horizon_errors = ErrorList()
         if not check_horizon(self.horizon, horizon_errors):
             raise PolicyError(horizon_errors.messages)
-        if model.is_time_varying and self.horizon > model.cost.shape[0]:
-            errors.append(f"horizon: policy has {self.horizon} stages, the problem's time-varying "
-                          f"cost only {model.cost.shape[0]}")
+        if self.horizon != model.horizon:
+            raise PolicyError(f"horizon: the policy has horizon {self.horizon}, the problem {model.horizon}; "
+                              f"evaluate at the policy's horizon with --horizon {self.horizon} "
+                              f"(model.with_horizon({self.horizon}) in Python)")
         support, P1 = model.player1_support(), model.player1_transition()
         X1, U1, U2 = model.player1_states, model.player1_actions, model.player2_actions
         g = self.graph
@@ -131,19 +135,19 @@ class PolicyGraph:
                 errors.append(f"{where}: stage is {t!r}, expected an integer in 0..{self.horizon - 1}")
                 continue
             if x1 not in X1:
-                errors.append(f"{where}: x1 is {x1!r}, expected one of {', '.join(X1)}")
+                errors.append(f"{where}: x1 is {shown(x1)}, expected one of {listing(X1)}")
                 continue
             if u1 not in U1:
-                errors.append(f"{where}: u1 is {u1!r}, expected one of {', '.join(U1)}")
+                errors.append(f"{where}: u1 is {shown(u1)}, expected one of {listing(U1)}")
                 continue
             if not isinstance(presc, (tuple, list)) or len(presc) != model.n2 or any(u not in U2 for u in presc):
-                errors.append(f"{where}: prescription is {presc!r}, expected one action of "
-                              f"{', '.join(U2)} for each x2 in {', '.join(model.player2_states)}")
+                errors.append(f"{where}: prescription is {shown(presc)}, expected one action of "
+                              f"{listing(U2)} for each x2 in {listing(model.player2_states)}")
             observed = {}
             for _, child, data in g.out_edges(node, data=True):
                 label = data.get("x1")
                 if label not in X1:
-                    errors.append(f"{where}: successor for x1'={label!r}, which is not one of {', '.join(X1)}")
+                    errors.append(f"{where}: successor for x1'={shown(label)}, which is not one of {listing(X1)}")
                 if label in observed:
                     errors.append(f"{where}: two successors for x1'={label}")
                 observed[label] = child
@@ -165,9 +169,9 @@ class PolicyGraph:
         initial_mass = model.initial.sum(axis=1)
         for name, node in self.start.items():
             if name not in X1:
-                errors.append(f"start: x1={name!r} is not one of {', '.join(X1)}")
+                errors.append(f"start: x1={shown(name)} is not one of {listing(X1)}")
             elif node not in g:
-                errors.append(f"start[{name}]: {node!r} is not a node")
+                errors.append(f"start[{name}]: {shown(node)} is not a node")
         for i, name in enumerate(X1):
             if initial_mass[i] <= 0:
                 continue
@@ -264,9 +268,29 @@ def _stage_key(stage):
     return (0, stage) if ok else (1, 0)
 
 
+_SOLVER_ID = re.compile(r"n([0-9]{1,18})")
+
+
 def _order(node_id: str):
-    digits = node_id[1:] if node_id[:1] == "n" else ""
-    return (0, int(digits), "") if digits.isdigit() else (1, 0, node_id)
+    """Sort key: solver ids ``n0, n1, ...`` by number, any other id after them by text."""
+    match = _SOLVER_ID.fullmatch(node_id)
+    return (0, int(match.group(1)), "") if match else (1, 0, node_id)
+
+
+def _finite(value) -> bool:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # an integer beyond the float range
+        return False
+
+
+def _kind(value) -> str:
+    if isinstance(value, str):
+        return f"the string {shown(value)}"
+    return {list: "a list", dict: "an object", bool: "a boolean", type(None): "null"}.get(
+        type(value), "a number")
 
 
 def policy_from_document(doc) -> PolicyGraph:
@@ -280,11 +304,13 @@ def policy_from_document(doc) -> PolicyGraph:
     """
     if not isinstance(doc, dict):
         raise PolicyError("policy: top level is not a JSON object")
+    if doc.get("format") in PROBLEM_FORMATS:
+        raise PolicyError(f"format: is {doc['format']!r}: this is a problem file, not a policy file")
     errors = []
     known = {"format", "problem", "horizon", "player1", "player2", "start", "nodes"}
     for key in doc:
         if key not in known:
-            errors.append(f"{key}: unknown key; expected one of {', '.join(sorted(known))}")
+            errors.append(f"{key}: unknown key; expected one of {listing(sorted(known))}")
     if doc.get("format") != POLICY_FORMAT:
         errors.append(f"format: is {doc.get('format')!r}, expected {POLICY_FORMAT!r}")
     for key in ("horizon", "player1", "player2", "start", "nodes"):
@@ -321,33 +347,32 @@ def policy_from_document(doc) -> PolicyGraph:
         node = entry["id"]
         rejected.add(node)
         if node in graph:
-            errors.append(f"nodes[{i}]: id {node!r} is used twice")
+            errors.append(f"nodes[{i}]: id {shown(node)} is used twice")
             continue
         extra = set(entry) - node_keys
         missing = {"stage", "x1", "u1", "prescription", "next"} - set(entry)
         if extra or missing:
             errors.append(f"node {node}: " + "; ".join(
-                ([f"unknown key(s) {', '.join(sorted(extra))}"] if extra else [])
-                + ([f"missing {', '.join(sorted(missing))}"] if missing else [])))
+                ([f"unknown key(s) {listing(sorted(extra))}"] if extra else [])
+                + ([f"missing {listing(sorted(missing))}"] if missing else [])))
             continue
         presc = entry["prescription"]
         if not isinstance(presc, dict):
-            errors.append(f"node {node}: prescription must map every x2 in {', '.join(X2)} to an action")
+            errors.append(f"node {node}: prescription must map every x2 in {listing(X2)} to an action")
             continue
         absent = [x2 for x2 in X2 if x2 not in presc]
         unknown = [str(x2) for x2 in presc if x2 not in X2]
         if absent or unknown:
             errors.append(f"node {node}: prescription " + "; ".join(
-                ([f"has no action for x2={', '.join(absent)}"] if absent else [])
-                + ([f"names unknown x2 {', '.join(unknown)}"] if unknown else [])))
+                ([f"has no action for x2={listing(absent)}"] if absent else [])
+                + ([f"names unknown x2 {listing(unknown)}"] if unknown else [])))
             continue
         attrs = {"stage": entry["stage"], "x1": entry["x1"], "u1": entry["u1"],
                  "prescription": tuple(presc[x2] for x2 in X2)}
         if "alpha" in entry:
             alpha = entry["alpha"]
-            if not isinstance(alpha, list) or len(alpha) != len(X2) or not all(
-                    isinstance(v, (int, float)) and not isinstance(v, bool) for v in alpha):
-                errors.append(f"node {node}: alpha must be a list of {len(X2)} numbers, one per x2")
+            if not isinstance(alpha, list) or len(alpha) != len(X2) or not all(map(_finite, alpha)):
+                errors.append(f"node {node}: alpha must be a list of {len(X2)} finite numbers, one per x2")
                 continue
             attrs["alpha"] = tuple(alpha)
         graph.add_node(node, **attrs)
@@ -360,10 +385,13 @@ def policy_from_document(doc) -> PolicyGraph:
             errors.append(f"node {entry['id']}: next must map x1' names to node ids")
             continue
         for label, child in nxt.items():
+            if not isinstance(child, str):
+                errors.append(f"node {entry['id']}: next[{shown(label)}] is {_kind(child)}, expected a node id")
+                continue
             if child in rejected:
                 continue
             if child not in graph:
-                errors.append(f"node {entry['id']}: next[{label}] is {child!r}, which is not a node")
+                errors.append(f"node {entry['id']}: next[{shown(label)}] is {shown(child)}, which is not a node")
             elif graph.has_edge(entry["id"], child) and graph.nodes[child]["x1"] != label:
                 continue  # one edge per pair: keep the label that can be valid (the child's x1)
             else:
@@ -429,7 +457,7 @@ class Player2Controller:
 
     def _act(self, x2: str) -> str:
         if x2 not in self.policy.player2_states:
-            raise PolicyError(f"x2 is {x2!r}, expected one of {', '.join(self.policy.player2_states)}")
+            raise PolicyError(f"x2 is {shown(x2)}, expected one of {listing(self.policy.player2_states)}")
         return self.policy.graph.nodes[self.node]["prescription"][self.policy.player2_states.index(x2)]
 
     def reset(self, x1: str, x2: str) -> str:

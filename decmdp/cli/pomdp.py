@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import json
 
 import click
 
-from decmdp.cli._common import Progress, check_outputs, fmt, handle_errors
+from decmdp.cli._common import Progress, check_outputs, fmt, handle_errors, json_text
 from decmdp.cli._group import main
 from decmdp.validation import MAX_HORIZON
 
@@ -44,7 +43,7 @@ def pomdp_solve(file, horizon, as_json, alpha, dot, max_vectors, force, quiet):
     Example:
       decmdp pomdp solve tests/data/tiger.95.POMDP --horizon 10 --alpha tiger.alpha
     """
-    from decmdp.fileio import write_text_atomic
+    from decmdp.outputfile import write_text_atomic
     from decmdp.pomdp import read_pomdp
     from decmdp.pomdp.solver import solve as solve_pomdp
     from decmdp.solver import DEFAULT_MAX_VECTORS
@@ -59,7 +58,7 @@ def pomdp_solve(file, horizon, as_json, alpha, dot, max_vectors, force, quiet):
         write_text_atomic(dot, solution.to_dot(), force=force)
     seconds = sum(s.seconds for s in solution.stats)
     if as_json:
-        click.echo(json.dumps({
+        click.echo(json_text({
             "value": solution.value(), "sense": model.sense.value, "horizon": horizon,
             "start": solution.pomdp.start.tolist(), "best_action": solution.best_action(),
             "vectors_per_stage": list(solution.vectors_per_stage), "seconds": seconds,
@@ -94,7 +93,7 @@ def export_pomdp(file, output, horizon, force):
       decmdp pomdp solve tiny.POMDP --horizon 4
     """
     import decmdp
-    from decmdp.fileio import write_text_atomic
+    from decmdp.outputfile import write_text_atomic
     from decmdp.pomdp.export import export_horizon, export_text
 
     check_outputs([output], force)
