@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from decmdp.errors import ProblemError
-from decmdp.inputfile import InputError, parse_json, read_bytes
+from decmdp.inputfile import InputError, listing, parse_json, read_bytes, shown
 from decmdp.model import Sense, TwoPlayerMDP, sense_field
 from decmdp.outputfile import write_text_atomic
 from decmdp.policy import POLICY_FORMAT
@@ -26,10 +26,11 @@ from decmdp.validation import Axes, ErrorList, check_names
 DENSE = "decmdp/1"
 SPARSE = "decmdp/1-sparse"
 WILDCARD = "*"
-MAX_SPARSE_ENTRIES = 10**8
-"""A sparse field may describe at most this many numbers (a dense file is
-bounded by its own length; a sparse one is not, so a tiny file could ask for
-terabytes)."""
+MAX_MODEL_NUMBERS = 10**7
+"""A problem file may describe at most this many numbers in all its fields
+(80 MB as float64; validation holds a few copies).  Checked from the name
+lists before anything is allocated: a sparse file is not bounded by its own
+length, so a tiny one could otherwise ask for terabytes."""
 
 _TOP_KEYS = ("format", "name", "description", "horizon", "discount", "player1", "player2",
              "initial", "transition1", "transition2", "transition", "cost", "reward",
@@ -130,12 +131,22 @@ def from_document(document, default_name: str = "unnamed") -> TwoPlayerMDP:
     reader = _read_sparse if form == SPARSE else _read_dense
     horizon = document["horizon"]
     stages = horizon if isinstance(horizon, int) and not isinstance(horizon, bool) and horizon > 0 else 1
+    planned = {field: (_stage_count(document[field], field, layout, form, stages), layout)
+               for field, layout in layouts.items() if field in document}
+    if form == SPARSE:  # nothing bounds it but the names: check before allocating
+        _check_model_size(planned, errors)
+        errors.raise_if_any()
     arrays = {}
-    for field, layout in layouts.items():
-        if field in document:
-            array = reader(document[field], field, layout, errors, stages)
-            if array is not None:
-                arrays[field] = array
+    for field, (n_stages, layout) in planned.items():
+        if n_stages is not None:
+            layout = [_stage_axes(n_stages)] + layout
+        array = reader(document[field], field, layout, errors)
+        if array is not None:
+            arrays[field] = array
+    errors.raise_if_any()
+    # dense: the numbers are in the (capped) file; the structure was checked first, so
+    # that a name list that disagrees with the arrays is reported as such
+    _check_model_size(planned, errors)
     errors.raise_if_any()
 
     return TwoPlayerMDP.from_arrays(
@@ -169,12 +180,12 @@ def _kind(value) -> str:
     if isinstance(value, bool):
         return f"the boolean {str(value).lower()}"
     if isinstance(value, str):
-        return f"the string {value!r}"
+        return f"the string {shown(value)}"
     if isinstance(value, list):
         return "a list"
     if isinstance(value, dict):
         return "an object"
-    return repr(value)
+    return shown(value)
 
 
 def _is_number(value) -> bool:
@@ -204,18 +215,56 @@ def _stage_axes(n_stages: int):
     return ("t", tuple(str(t) for t in range(n_stages)))
 
 
-def _read_dense(value, field: str, layout, errors: ErrorList, stages: int):
-    if field in ("cost", "reward") and _time_varying(value, 4):
-        layout = [_stage_axes(len(value))] + layout
+def _stage_count(value, field: str, layout, form: str, stages: int) -> int | None:
+    """The number of stages of a time-varying cost or reward (its first axis ``t``); None if not.
+
+    Dense: a cost nested one level deeper than ``[x1][x2][u1][u2]`` has one
+    slice per stage.  Sparse: entries with one key more than
+    ``[x1, x2, u1, u2]`` carry the stage ``t`` (an integer or ``*``); the
+    number of stages is the horizon, or ``t + 1`` for the largest ``t`` named
+    if that is more.
+    """
+    if field not in ("cost", "reward"):
+        return None
+    if form == SPARSE:
+        timed = [e for e in value if isinstance(e, list) and len(e) == len(layout) + 2] \
+            if isinstance(value, list) else []
+        if not timed:
+            return None
+        named = [e[0] for e in timed if _is_number(e[0]) and not isinstance(e[0], float)]
+        return max([stages] + [t + 1 for t in named])
+    return len(value) if _time_varying(value, 4) else None
+
+
+def _check_model_size(planned, errors: ErrorList) -> None:
+    """Refuse a problem whose fields would hold more than :data:`MAX_MODEL_NUMBERS` numbers."""
+    sizes = {field: math.prod(len(names) for _, names in layout) * (n_stages or 1)
+             for field, (n_stages, layout) in planned.items()}
+    for field, size in sizes.items():
+        if size > MAX_MODEL_NUMBERS:
+            n_stages, layout = planned[field]
+            shape = "".join(f"[{label}]" for label, _ in layout)
+            shape = f"{n_stages} stages x {shape}" if n_stages else shape
+            errors.add(f"{field}: {shape} would hold {size} numbers, more than the limit of "
+                       f"{MAX_MODEL_NUMBERS} (fewer names, or fewer stages)")
+    total = sum(sizes.values())
+    if not errors and total > MAX_MODEL_NUMBERS:
+        parts = ", ".join(f"{field} {size}" for field, size in sizes.items())
+        errors.add(f"problem: its fields would hold {total} numbers in all ({parts}), more than the "
+                   f"limit of {MAX_MODEL_NUMBERS}")
+
+
+def _read_dense(value, field: str, layout, errors: ErrorList):
+    """Nested lists; their lengths are checked before anything is allocated."""
     axes = Axes(field, layout)
-    out = np.zeros(axes.shape)
+    flat: list[float] = []
     before = len(errors.messages) + errors.omitted
 
     def walk(node, index):
         depth = len(index)
         if depth == len(axes.axes):
             if _finite_number(node) or isinstance(node, float):  # nan/inf: the finiteness check names them
-                out[index] = float(node)
+                flat.append(float(node))
             else:
                 errors.add(f"{axes.label(index)}: is {_kind(node)}, expected a number")
             return
@@ -235,39 +284,22 @@ def _read_dense(value, field: str, layout, errors: ErrorList, stages: int):
         walk(value, ())
     except RecursionError:
         errors.add(f"{field}: nested too deeply")
-    return out if len(errors.messages) + errors.omitted == before else None
+    if len(errors.messages) + errors.omitted != before:
+        return None
+    return np.array(flat, dtype=np.float64).reshape(axes.shape)
 
 
-def _read_sparse(value, field: str, layout, errors: ErrorList, stages: int):
+def _read_sparse(value, field: str, layout, errors: ErrorList):
     """Entries ``[key, ..., key, value]``; keys are names or ``*``; later ones win.
 
-    A cost or reward whose entries carry one key more than ``[x1, x2, u1, u2]``
-    is time-varying: the extra first key is the stage ``t`` (an integer or
-    ``*``); the number of stages is the horizon, or ``t + 1`` for the largest
-    ``t`` named if that is more.  A field that would hold more than
-    :data:`MAX_SPARSE_ENTRIES` numbers is refused before anything is allocated.
+    ``layout`` includes the stage axis of a time-varying field (see
+    :func:`_stage_count`); the size was checked by :func:`_check_model_size`.
     """
     if not isinstance(value, list):
         errors.add(f"{field}: is {_kind(value)}, expected a list of entries [key, ..., value]")
         return None
-    if field in ("cost", "reward") and any(isinstance(e, list) and len(e) == len(layout) + 2
-                                           for e in value):
-        # stages: the horizon, or more when an entry names a later stage t
-        last = [e[0] for e in value if isinstance(e, list) and len(e) == len(layout) + 2
-                and _is_number(e[0]) and not isinstance(e[0], float)]
-        n_stages = max([stages] + [t + 1 for t in last])
-    else:
-        n_stages = None
-    size = math.prod(len(names) for _, names in layout) * (n_stages or 1)
-    if size > MAX_SPARSE_ENTRIES:
-        shape = "".join(f"[{lab}]" for lab, _ in layout)
-        shape = f"{n_stages} stages x {shape}" if n_stages else shape
-        errors.add(f"{field}: {shape} would hold {size} numbers, more than the limit of "
-                   f"{MAX_SPARSE_ENTRIES}")
-        return None
-    if n_stages:
-        layout = [_stage_axes(n_stages)] + layout
     axes = Axes(field, layout)
+    positions = [{name: i for i, name in enumerate(names)} for _, names in layout]
     out = np.zeros(axes.shape)
     before = len(errors.messages) + errors.omitted
     for k, entry in enumerate(value):
@@ -282,15 +314,15 @@ def _read_sparse(value, field: str, layout, errors: ErrorList, stages: int):
             errors.add(f"{where}: value is {_kind(number)}, expected a finite number")
             continue
         selector = []
-        for key, (label, names) in zip(keys, layout):
+        for key, (label, names), position in zip(keys, layout, positions):
             if key == WILDCARD:
                 selector.append(slice(None))
             elif label == "t" and _is_number(key) and not isinstance(key, float) and 0 <= key < len(names):
                 selector.append(int(key))
-            elif isinstance(key, str) and key in names:
-                selector.append(names.index(key))
+            elif isinstance(key, str) and key in position:
+                selector.append(position[key])
             else:
-                choices = ", ".join(names) if label != "t" else f"0..{len(names) - 1}"
+                choices = listing(names) if label != "t" else f"0..{len(names) - 1}"
                 errors.add(f"{where}: {label} is {_kind(key)}, expected one of {choices} or '*'")
                 break
         else:

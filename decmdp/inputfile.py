@@ -99,7 +99,7 @@ def _first_unencodable(document):
     while stack:
         item = stack.pop()
         if isinstance(item, str):
-            if not _encodable(item):
+            if not is_text(item):
                 return item
         elif isinstance(item, dict):
             stack.extend(item.keys())
@@ -109,7 +109,8 @@ def _first_unencodable(document):
     return None
 
 
-def _encodable(text: str) -> bool:
+def is_text(text: str) -> bool:
+    """Whether ``text`` can be written as UTF-8 (no lone surrogates)."""
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
@@ -134,7 +135,7 @@ def shown(value, limit: int = 60) -> str:
     text = repr(value)
     if len(text) > limit + 10:
         text = text[:limit] + "..."
-    return text if _encodable(text) else ascii(value)[:limit + 10]
+    return text if is_text(text) else ascii(value)[:limit + 10]
 
 
 def listing(names, limit: int = 10) -> str:

@@ -18,6 +18,7 @@ import numpy as np
 from decmdp.bounds import Bounds, full_information_value
 from decmdp.core.types import StageStats, StageValue
 from decmdp.core.value_iteration import Method, value_iteration
+from decmdp.errors import ProblemError
 from decmdp.model import Sense, TwoPlayerMDP
 from decmdp.policy import PolicyGraph
 from decmdp.reducer import reduce, reduce_blind
@@ -120,7 +121,8 @@ def solve(
     Raises
     ------
     ProblemError
-        If ``horizon`` is invalid for the model.
+        If ``horizon`` is invalid for the model, or (never expected after
+        validation) the value is not finite.
     ValueError
         If ``method`` is unknown (the message lists the valid ones).
     VectorLimitError
@@ -146,6 +148,7 @@ def solve(
             price_of_decentralization=abs(internal - full),
             value_of_information=abs(blind - internal),
         )
+    require_finite([internal] + ([full, blind] if bounds else []), "optimal value and bounds")
     return Solution(
         value=float(model.to_user_sense(internal)),
         initial_values={model.player1_states[x1]: float(model.to_user_sense(v))
@@ -159,6 +162,17 @@ def solve(
         seconds=time.perf_counter() - started,
         value_function=tuple(stages),
     )
+
+
+def require_finite(values, what: str) -> None:
+    """Raise :class:`ProblemError` unless every value is finite (an overflow is caught, not returned).
+
+    Validation refuses objectives whose total could overflow, so this is a
+    last guard: a NaN or infinity is never reported as an answer.
+    """
+    if not np.all(np.isfinite(values)):
+        raise ProblemError(f"value: the {what} overflowed float64 (got {values!r}); "
+                           "scale the costs or rewards down")
 
 
 def _initial_choice(model: TwoPlayerMDP, first: StageValue):

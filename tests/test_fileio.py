@@ -266,7 +266,7 @@ def test_huge_sparse_fields_are_refused_before_allocating():
     with pytest.raises(ProblemError) as info:
         decmdp.loads(json.dumps(doc))
     assert ("transition2: [x1][x2][u1][u2][x2'] would hold 108000000 numbers, more than the limit "
-            "of 100000000") in info.value.errors
+            "of 10000000 (fewer names, or fewer stages)") in info.value.errors
 
 
 # ------------------------------------------------------------------ load() and the file system

@@ -295,7 +295,7 @@ def test_costs_are_numbers_in_a_file():
     assert errors(doc(cost=bad)) == ["cost[x1=b, x2=hi, u1=go, u2=act]: is the string '7', expected a number"]
     bad[1][1][1][1] = 10**400
     assert errors(doc(cost=bad)) == [
-        f"cost[x1=b, x2=hi, u1=go, u2=act]: is {10**400!r}, expected a number"]
+        f"cost[x1=b, x2=hi, u1=go, u2=act]: is {'1' + '0' * 59}..., expected a number"]  # shown cut
 
 
 # ------------------------------------------------------------------ horizon and discount

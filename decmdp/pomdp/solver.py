@@ -22,9 +22,12 @@ import numpy as np
 
 from decmdp.core.types import BackupData, StageStats, StageValue
 from decmdp.core.value_iteration import value_iteration
+from decmdp.errors import ProblemError
 from decmdp.model import Sense
 from decmdp.pomdp.model import Pomdp
+from decmdp.solver import require_finite
 from decmdp.tolerances import DEFAULT_TOLERANCES, Tolerances
+from decmdp.validation import MAX_VALUE_MAGNITUDE, total_bound
 
 
 @dataclasses.dataclass(frozen=True)
@@ -155,13 +158,28 @@ def solve(pomdp: Pomdp, horizon: int, *, max_vectors: int | None = None,
     Returns
     -------
     PomdpSolution
+
+    Raises
+    ------
+    ProblemError
+        When the rewards are so large that the total over ``horizon`` stages
+        could overflow float64.
     """
     if isinstance(horizon, bool) or not isinstance(horizon, (int, np.integer)) or horizon < 1:
         raise ValueError(f"horizon: is {horizon!r}, expected a positive integer")
-    stages, stats = value_iteration(reduce_pomdp(pomdp), int(horizon), "lifted", tolerances,
-                                    max_vectors, progress)
+    with np.errstate(over="ignore", invalid="ignore"):  # huge rewards: reported just below
+        data = reduce_pomdp(pomdp)
+    largest = np.abs(data.cost).max(initial=0.0)
+    bound = total_bound([largest], 0.0, int(horizon), pomdp.discount)
+    if not bound <= MAX_VALUE_MAGNITUDE:
+        kind = "reward" if pomdp.sense is Sense.MAXIMIZE else "cost"
+        raise ProblemError(f"R: an expected {kind} of {largest:.3g} per stage over {horizon} stages could "
+                           f"total {bound:.3g}, beyond the limit of {MAX_VALUE_MAGNITUDE:.0e} (float64 ends "
+                           f"near 1.8e308); scale the {kind}s down")
+    stages, stats = value_iteration(data, int(horizon), "lifted", tolerances, max_vectors, progress)
     sign = Sense(pomdp.sense).sign
     first = stages[0]
+    require_finite(first.values, "stage-0 alpha vectors")
     return PomdpSolution(
         pomdp=pomdp,
         horizon=int(horizon),
