@@ -16,6 +16,10 @@ EXIT_BAD_INPUT = 2
 EXIT_LIMIT = 3
 EXIT_INTERRUPTED = 130
 
+MAX_VECTORS_HELP = ("Stop (exit 3) when any set of vectors a stage builds would exceed this: each pruned "
+                    "partial cross-sum, each Gamma_t(x1) and the stage total, not only the vectors kept  "
+                    "[default: 100000].")
+
 
 def _fail(messages, status: int) -> None:
     for message in messages:

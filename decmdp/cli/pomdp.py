@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import click
 
-from decmdp.cli._common import Progress, check_outputs, fmt, handle_errors, json_text
+from decmdp.cli._common import MAX_VECTORS_HELP, Progress, check_outputs, fmt, handle_errors, json_text
 from decmdp.cli._group import main
 from decmdp.validation import MAX_HORIZON
 
@@ -29,7 +29,7 @@ def pomdp():
               help="Write the stage-0 vectors in pomdp-solve's .alpha format here.")
 @click.option("--dot", type=click.Path(dir_okay=False), help="Write the policy graph (Graphviz DOT) here.")
 @click.option("--max-vectors", type=click.IntRange(min=1), default=None,
-              help="Stop (exit 3) when a stage needs more vectors  [default: 100000].")
+              help=MAX_VECTORS_HELP)
 @click.option("--force", is_flag=True, help="Overwrite existing output files.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress lines on stderr.")
 @handle_errors

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from decmdp.cli._common import Progress, check_outputs, fmt, handle_errors, json_text
+from decmdp.cli._common import MAX_VECTORS_HELP, Progress, check_outputs, fmt, handle_errors, json_text
 from decmdp.cli._group import main
 
 
@@ -17,7 +17,7 @@ from decmdp.cli._group import main
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write the policy (JSON) here.")
 @click.option("--dot", type=click.Path(dir_okay=False), help="Write the policy graph (Graphviz DOT) here.")
 @click.option("--max-vectors", type=click.IntRange(min=1), default=None,
-              help="Stop (exit 3) when a stage needs more vectors  [default: 100000].")
+              help=MAX_VECTORS_HELP)
 @click.option("--no-bounds", is_flag=True, help="Skip the full-information and blind-player-2 bounds.")
 @click.option("--force", is_flag=True, help="Overwrite existing output files.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress lines on stderr.")
