@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from decmdp.errors import ProblemError
-from decmdp.inputfile import InputError, listing, parse_json, read_bytes, shown
+from decmdp.inputfile import InputError, clip, listing, parse_json, read_bytes, shown
 from decmdp.model import Sense, TwoPlayerMDP, sense_field
 from decmdp.outputfile import write_text_atomic
 from decmdp.policy import POLICY_FORMAT
@@ -83,10 +83,10 @@ def from_document(document, default_name: str = "unnamed") -> TwoPlayerMDP:
         raise ProblemError(f"file: top level is {_kind(document)}, expected a JSON object")
     form = document.get("format")
     if form == POLICY_FORMAT:
-        raise ProblemError(f"format: is {form!r}: this is a policy file, not a problem file")
+        raise ProblemError(f"format: is {shown(form)}: this is a policy file, not a problem file")
     _check_keys("", document, _TOP_KEYS, errors)
     if form not in (DENSE, SPARSE):
-        errors.add(f"format: is {form!r}, expected {DENSE!r} or {SPARSE!r}")
+        errors.add(f"format: is {shown(form)}, expected {DENSE!r} or {SPARSE!r}")
     for key in ("horizon", "player1", "player2", "initial"):
         if key not in document:
             errors.add(f"{key}: missing")
@@ -171,7 +171,7 @@ def _check_keys(prefix: str, block: dict, known, errors: ErrorList) -> None:
         if key not in known:
             close = difflib.get_close_matches(str(key), known, n=1)
             hint = f"; did you mean {close[0]!r}?" if close else f"; expected one of {', '.join(known)}"
-            errors.add(f"{prefix}{key}: unknown key{hint}")
+            errors.add(f"{prefix}{clip(key)}: unknown key{hint}")
 
 
 def _kind(value) -> str:

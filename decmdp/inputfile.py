@@ -138,9 +138,15 @@ def shown(value, limit: int = 60) -> str:
     return text if is_text(text) else ascii(value)[:limit + 10]
 
 
+def clip(text, limit: int = 60) -> str:
+    """``str(text)`` cut to about ``limit`` characters, safe to print as UTF-8 (no quotes added)."""
+    text = str(text)
+    text = text if len(text) <= limit else text[:limit] + "..."
+    return text if is_text(text) else ascii(text)[1:-1]
+
+
 def listing(names, limit: int = 10) -> str:
     """``a, b, c`` for a few names; the first ``limit`` and a count for many."""
     names = list(names)
-    if len(names) <= limit:
-        return ", ".join(map(str, names))
-    return ", ".join(map(str, names[:limit])) + f", ... ({len(names)} in all)"
+    shown_names = ", ".join(clip(name) for name in names[:limit])
+    return shown_names if len(names) <= limit else f"{shown_names}, ... ({len(names)} in all)"

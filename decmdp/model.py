@@ -316,7 +316,7 @@ class TwoPlayerMDP:
             elif isinstance(given, (list, tuple)):
                 names[field] = tuple(given)
             else:
-                errors.add(f"{field}: is {given!r}, expected a list of {size} names")
+                errors.add(f"{field}: is {shown(given)}, expected a list of {size} names")
                 continue
             check_names(field, list(names[field]), errors)
         ok_h = check_horizon(horizon, errors)

@@ -31,7 +31,7 @@ import numpy as np
 
 from decmdp.dot import label, quote
 from decmdp.errors import PolicyError
-from decmdp.inputfile import InputError, listing, read_json, shown
+from decmdp.inputfile import InputError, clip, listing, read_json, shown
 from decmdp.model import TwoPlayerMDP
 from decmdp.validation import ErrorList, check_horizon
 
@@ -131,9 +131,9 @@ class PolicyGraph:
         for node in self.nodes:
             attrs = g.nodes[node]
             t, x1, u1, presc = attrs.get("stage"), attrs.get("x1"), attrs.get("u1"), attrs.get("prescription")
-            where = f"node {node}"
+            where = f"node {clip(node)}"
             if isinstance(t, bool) or not isinstance(t, int) or not 0 <= t < self.horizon:
-                errors.append(f"{where}: stage is {t!r}, expected an integer in 0..{self.horizon - 1}")
+                errors.append(f"{where}: stage is {shown(t)}, expected an integer in 0..{self.horizon - 1}")
                 continue
             if x1 not in X1:
                 errors.append(f"{where}: x1 is {shown(x1)}, expected one of {listing(X1)}")
@@ -150,7 +150,7 @@ class PolicyGraph:
                 if label not in X1:
                     errors.append(f"{where}: successor for x1'={shown(label)}, which is not one of {listing(X1)}")
                 if label in observed:
-                    errors.append(f"{where}: two successors for x1'={label}")
+                    errors.append(f"{where}: two successors for x1'={clip(label)}")
                 observed[label] = child
             if t == self.horizon - 1:
                 if observed:
@@ -165,14 +165,14 @@ class PolicyGraph:
                 cattrs = g.nodes[child]
                 if cattrs.get("stage") != t + 1 or cattrs.get("x1") != X1[j]:
                     errors.append(f"{where}: successor for x1'={X1[j]} is {child} (stage "
-                                  f"{cattrs.get('stage')!r}, x1={cattrs.get('x1')!r}), expected a "
+                                  f"{shown(cattrs.get('stage'))}, x1={shown(cattrs.get('x1'))}), expected a "
                                   f"node of stage {t + 1} with x1={X1[j]}")
         initial_mass = model.initial.sum(axis=1)
         for name, node in self.start.items():
             if name not in X1:
                 errors.append(f"start: x1={shown(name)} is not one of {listing(X1)}")
             elif node not in g:
-                errors.append(f"start[{name}]: {shown(node)} is not a node")
+                errors.append(f"start[{clip(name)}]: {shown(node)} is not a node")
         for i, name in enumerate(X1):
             if initial_mass[i] <= 0:
                 continue
@@ -181,7 +181,7 @@ class PolicyGraph:
                 errors.append(f"start: no node for initial x1={name}, which has probability "
                               f"{initial_mass[i]:.6g}")
             elif node in g and (g.nodes[node].get("stage") != 0 or g.nodes[node].get("x1") != name):
-                errors.append(f"start[{name}]: node {node} is not a stage-0 node with x1={name}")
+                errors.append(f"start[{clip(name)}]: node {clip(node)} is not a stage-0 node with x1={clip(name)}")
         if errors:
             raise PolicyError(errors)
 
@@ -311,9 +311,9 @@ def policy_from_document(doc) -> PolicyGraph:
     known = {"format", "problem", "horizon", "player1", "player2", "start", "nodes"}
     for key in doc:
         if key not in known:
-            errors.append(f"{key}: unknown key; expected one of {listing(sorted(known))}")
+            errors.append(f"{clip(key)}: unknown key; expected one of {listing(sorted(known))}")
     if doc.get("format") != POLICY_FORMAT:
-        errors.append(f"format: is {doc.get('format')!r}, expected {POLICY_FORMAT!r}")
+        errors.append(f"format: is {shown(doc.get('format'))}, expected {POLICY_FORMAT!r}")
     for key in ("horizon", "player1", "player2", "start", "nodes"):
         if key not in doc:
             errors.append(f"{key}: missing")
@@ -324,7 +324,7 @@ def policy_from_document(doc) -> PolicyGraph:
         block = doc[player]
         for key in block if isinstance(block, dict) else ():
             if key not in ("states", "actions"):
-                errors.append(f"{player}.{key}: unknown key; expected states, actions")
+                errors.append(f"{player}.{clip(key)}: unknown key; expected states, actions")
         for key in ("states", "actions"):
             value = block.get(key) if isinstance(block, dict) else None
             if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
@@ -353,18 +353,18 @@ def policy_from_document(doc) -> PolicyGraph:
         extra = set(entry) - node_keys
         missing = {"stage", "x1", "u1", "prescription", "next"} - set(entry)
         if extra or missing:
-            errors.append(f"node {node}: " + "; ".join(
+            errors.append(f"node {clip(node)}: " + "; ".join(
                 ([f"unknown key(s) {listing(sorted(extra))}"] if extra else [])
                 + ([f"missing {listing(sorted(missing))}"] if missing else [])))
             continue
         presc = entry["prescription"]
         if not isinstance(presc, dict):
-            errors.append(f"node {node}: prescription must map every x2 in {listing(X2)} to an action")
+            errors.append(f"node {clip(node)}: prescription must map every x2 in {listing(X2)} to an action")
             continue
         absent = [x2 for x2 in X2 if x2 not in presc]
         unknown = [str(x2) for x2 in presc if x2 not in X2]
         if absent or unknown:
-            errors.append(f"node {node}: prescription " + "; ".join(
+            errors.append(f"node {clip(node)}: prescription " + "; ".join(
                 ([f"has no action for x2={listing(absent)}"] if absent else [])
                 + ([f"names unknown x2 {listing(unknown)}"] if unknown else [])))
             continue
@@ -373,7 +373,7 @@ def policy_from_document(doc) -> PolicyGraph:
         if "alpha" in entry:
             alpha = entry["alpha"]
             if not isinstance(alpha, list) or len(alpha) != len(X2) or not all(map(_finite, alpha)):
-                errors.append(f"node {node}: alpha must be a list of {len(X2)} finite numbers, one per x2")
+                errors.append(f"node {clip(node)}: alpha must be a list of {len(X2)} finite numbers, one per x2")
                 continue
             attrs["alpha"] = tuple(alpha)
         graph.add_node(node, **attrs)
@@ -383,16 +383,16 @@ def policy_from_document(doc) -> PolicyGraph:
             continue
         nxt = entry["next"]
         if not isinstance(nxt, dict):
-            errors.append(f"node {entry['id']}: next must map x1' names to node ids")
+            errors.append(f"node {clip(entry['id'])}: next must map x1' names to node ids")
             continue
         for label, child in nxt.items():
             if not isinstance(child, str):
-                errors.append(f"node {entry['id']}: next[{shown(label)}] is {_kind(child)}, expected a node id")
+                errors.append(f"node {clip(entry['id'])}: next[{shown(label)}] is {_kind(child)}, expected a node id")
                 continue
             if child in rejected:
                 continue
             if child not in graph:
-                errors.append(f"node {entry['id']}: next[{shown(label)}] is {shown(child)}, which is not a node")
+                errors.append(f"node {clip(entry['id'])}: next[{shown(label)}] is {shown(child)}, which is not a node")
             elif graph.has_edge(entry["id"], child) and graph.nodes[child]["x1"] != label:
                 continue  # one edge per pair: keep the label that can be valid (the child's x1)
             else:
@@ -481,5 +481,5 @@ def _follow(policy: PolicyGraph, node: str | None, x1: str) -> str:
         if data["x1"] == x1:
             return child
     stage = policy.graph.nodes[node]["stage"]
-    raise PolicyError(f"node {node} (stage {stage}) has no successor for x1'={x1}"
+    raise PolicyError(f"node {clip(node)} (stage {stage}) has no successor for x1'={x1}"
                       + (" (the horizon is over)" if stage == policy.horizon - 1 else ""))

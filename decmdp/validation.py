@@ -187,7 +187,7 @@ def check_horizon(horizon, errors: ErrorList, field: str = "horizon") -> bool:
     """The horizon must be an integer in ``1..MAX_HORIZON`` (bools are not integers)."""
     if (isinstance(horizon, bool) or not isinstance(horizon, (int, np.integer))
             or not 1 <= horizon <= MAX_HORIZON):
-        errors.add(f"{field}: is {horizon!r}, expected a positive integer <= {MAX_HORIZON}")
+        errors.add(f"{field}: is {shown(horizon)}, expected a positive integer <= {MAX_HORIZON}")
         return False
     return True
 
@@ -195,14 +195,14 @@ def check_horizon(horizon, errors: ErrorList, field: str = "horizon") -> bool:
 def check_discount(discount, errors: ErrorList) -> bool:
     """The discount must be a number with 0 < discount <= 1."""
     if isinstance(discount, bool) or not isinstance(discount, (int, float, np.floating, np.integer)):
-        errors.add(f"discount: is {discount!r}, expected a number in (0, 1]")
+        errors.add(f"discount: is {shown(discount)}, expected a number in (0, 1]")
         return False
     try:
         finite = math.isfinite(discount)
     except OverflowError:  # an int too large for a float
         finite = False
     if not finite or not 0 < discount <= 1:
-        errors.add(f"discount: is {discount!r}, expected a number in (0, 1]")
+        errors.add(f"discount: is {shown(discount)}, expected a number in (0, 1]")
         return False
     return True
 
