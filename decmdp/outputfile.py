@@ -105,7 +105,7 @@ def _commit(tmp: str, path: Path, force: bool) -> None:
     if force:
         # a non-regular file may have appeared since check_output: re-check right before
         try:
-            if not stat.S_ISREG(os.lstat(path).st_mode):
+            if not stat.S_ISREG(os.stat(path).st_mode):
                 raise FileExistsError(f"{path}: exists and is not a regular file; not replacing it")
         except FileNotFoundError:
             pass

@@ -29,7 +29,7 @@ from typing import NamedTuple
 import networkx as nx
 import numpy as np
 
-from decmdp.dot import label, quote
+from decmdp import dot
 from decmdp.errors import PolicyError
 from decmdp.inputfile import InputError, clip, listing, read_json, shown
 from decmdp.model import TwoPlayerMDP
@@ -247,18 +247,18 @@ class PolicyGraph:
 
     def to_dot(self) -> str:
         """Graphviz DOT text: one box per node, edges labelled with ``x1'``."""
-        lines = [f"digraph {quote(self.problem or 'policy')} {{", "  rankdir=LR;",
+        lines = [f"digraph {dot.quote(self.problem or 'policy')} {{", "  rankdir=LR;",
                  "  node [shape=box, fontname=\"monospace\"];"]
         for node in self.nodes:
             a = self.graph.nodes[node]
             g = ", ".join(f"{x2}->{u2}" for x2, u2 in zip(self.player2_states, a["prescription"]))
-            text = label(f"t={a['stage']} x1={a['x1']}", f"u1={a['u1']}", g)
-            lines.append(f"  {quote(node)} [label={text}];")
+            text = dot.label(f"t={a['stage']} x1={a['x1']}", f"u1={a['u1']}", g)
+            lines.append(f"  {dot.quote(node)} [label={text}];")
         for name, node in self.start.items():
-            lines.append(f"  {quote('start ' + name)} [shape=plaintext];")
-            lines.append(f"  {quote('start ' + name)} -> {quote(node)};")
+            lines.append(f"  {dot.quote('start ' + name)} [shape=plaintext];")
+            lines.append(f"  {dot.quote('start ' + name)} -> {dot.quote(node)};")
         for u, v, data in self.graph.edges(data=True):
-            lines.append(f"  {quote(u)} -> {quote(v)} [label={quote(data['x1'])}];")
+            lines.append(f"  {dot.quote(u)} -> {dot.quote(v)} [label={dot.quote(data['x1'])}];")
         lines.append("}")
         return "\n".join(lines) + "\n"
 

@@ -89,7 +89,7 @@ def _in_worker_thread(command, args, kwargs):
         _exit_interrupted()
     if "error" in outcome:
         error = outcome.pop("error")
-        raise error.with_traceback(None)
+        raise error
     return outcome.get("result")
 
 

@@ -22,7 +22,7 @@ import numpy as np
 
 from decmdp.core.types import BackupData, StageStats, StageValue
 from decmdp.core.value_iteration import value_iteration
-from decmdp.dot import label, quote
+from decmdp import dot
 from decmdp.errors import ProblemError
 from decmdp.model import Sense
 from decmdp.pomdp.model import Pomdp
@@ -100,12 +100,12 @@ class PomdpSolution:
             t, row = queue.pop()
             sv = stages[t]
             name = f"t{t}_{row}"
-            lines.append(f"  {name} [label={label(f't={t}', self.pomdp.actions[sv.action[row]])}];")
+            lines.append(f"  {name} [label={dot.label(f't={t}', self.pomdp.actions[sv.action[row]])}];")
             if t + 1 >= self.horizon:
                 continue
             for o in np.flatnonzero(sv.successor[row] >= 0):
                 child = (t + 1, int(sv.successor[row, o]))
-                lines.append(f"  {name} -> t{child[0]}_{child[1]} [label={quote(self.pomdp.observations[o])}];")
+                lines.append(f"  {name} -> t{child[0]}_{child[1]} [label={dot.quote(self.pomdp.observations[o])}];")
                 if child not in seen:
                     seen.add(child)
                     queue.append(child)
