@@ -23,7 +23,8 @@ def evaluate(model: TwoPlayerMDP, policy: PolicyGraph) -> float:
     model : TwoPlayerMDP
     policy : PolicyGraph
         Any valid policy graph: made by the solver, loaded from a file or
-        written by hand.  Its horizon is the horizon evaluated.
+        written by hand.  Its horizon must be the model's: to evaluate a
+        policy of another horizon H, pass ``model.with_horizon(H)``.
 
     Returns
     -------

@@ -107,7 +107,9 @@ class PolicyGraph:
         Raises
         ------
         PolicyError
-            Listing every problem: names that differ from the model's, nodes
+            Listing every problem: names that differ from the model's, a
+            horizon other than the model's (``model.with_horizon`` evaluates
+            at another one), nodes
             with unknown actions or incomplete prescriptions, a missing or
             wrong successor for a reachable ``x1'``, a missing start node.
         """
