@@ -59,6 +59,13 @@ class PolicyError(ValueError):
 class VectorLimitError(RuntimeError):
     """A solve would keep more alpha vectors than the caller allowed.
 
+    The limit (``--max-vectors`` / ``max_vectors``) applies to every set of
+    vectors a stage builds, not only to the vectors the stage finally keeps:
+    each pruned partial cross-sum, each ``Gamma_t(x1)``, and the stage total.
+    A stage whose final ``Gamma_t`` has exactly ``K`` vectors can therefore
+    need a limit above ``K``.  An unpruned cross-sum is capped separately at
+    a fixed multiple of the limit (``what`` says which was hit).
+
     Attributes
     ----------
     stage : int
@@ -77,9 +84,11 @@ class VectorLimitError(RuntimeError):
         self.count = int(count)
         self.limit = int(limit)
         self.what = what
+        counted = ("in one of its sets (a pruned partial cross-sum, a Gamma_t(x1) or the stage total; "
+                   "--max-vectors counts all of them, not only the vectors kept)") if what == "vectors" else ""
         super().__init__(
-            f"stage {self.stage} needs at least {self.count} {what}, more than "
-            f"the limit of {self.limit} (raise it with --max-vectors / max_vectors)"
+            f"stage {self.stage} needs at least {self.count} {what}{' ' + counted if counted else ''}, "
+            f"more than the limit of {self.limit} (raise it with --max-vectors / max_vectors)"
         )
 
 

@@ -25,8 +25,9 @@ def evaluate(model: TwoPlayerMDP, policy: PolicyGraph) -> float:
     model : TwoPlayerMDP
     policy : PolicyGraph
         Any valid policy graph: made by the solver, loaded from a file or
-        written by hand.  Its horizon is the horizon evaluated; a cyclic one
-        runs forever (the problem needs ``discount < 1``).
+        written by hand.  Its horizon must be the model's (to evaluate a
+        policy of another horizon H, pass ``model.with_horizon(H)``); a cyclic
+        one runs forever (the problem needs ``discount < 1``).
 
     Returns
     -------

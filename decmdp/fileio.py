@@ -12,22 +12,25 @@ import difflib
 import json
 import math
 import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
 from decmdp.errors import ProblemError
+from decmdp.inputfile import InputError, clip, listing, parse_json, read_bytes, shown
 from decmdp.model import Sense, TwoPlayerMDP, sense_field
+from decmdp.outputfile import write_text_atomic
+from decmdp.policy import POLICY_FORMAT
 from decmdp.validation import Axes, ErrorList, check_names
 
 DENSE = "decmdp/1"
 SPARSE = "decmdp/1-sparse"
 WILDCARD = "*"
-MAX_SPARSE_ENTRIES = 10**8
-"""A sparse field may describe at most this many numbers (a dense file is
-bounded by its own length; a sparse one is not, so a tiny file could ask for
-terabytes)."""
+MAX_MODEL_NUMBERS = 10**7
+"""A problem file may describe at most this many numbers in all its fields
+(80 MB as float64; validation holds a few copies).  Checked from the name
+lists before anything is allocated: a sparse file is not bounded by its own
+length, so a tiny one could otherwise ask for terabytes."""
 
 _TOP_KEYS = ("format", "name", "description", "horizon", "discount", "player1", "player2",
              "initial", "transition1", "transition2", "transition", "cost", "reward",
@@ -56,29 +59,20 @@ def load(path: str | os.PathLike) -> TwoPlayerMDP:
     """
     path = Path(path)
     try:
-        text = path.read_bytes().decode("utf-8")
-    except FileNotFoundError:
-        raise ProblemError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise ProblemError(f"{path}: is a directory, expected a problem file") from None
+        text = read_bytes(path, "problem file").decode("utf-8")
+    except InputError as exc:
+        raise ProblemError(str(exc)) from None
     except UnicodeDecodeError as exc:
         raise ProblemError(f"{path}: not UTF-8 text (byte {exc.start})") from None
-    except OSError as exc:
-        raise ProblemError(f"{path}: cannot read ({exc.strerror})") from None
     return loads(text, default_name=path.stem, source=str(path))
 
 
 def loads(text: str, default_name: str = "unnamed", source: str = "<string>") -> TwoPlayerMDP:
     """Parse a problem from JSON text; see :func:`load`."""
     try:
-        document = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ProblemError(f"{source}: not valid JSON: {exc.msg} "
-                           f"(line {exc.lineno}, column {exc.colno})") from None
-    except RecursionError:
-        raise ProblemError(f"{source}: not valid JSON: nested too deeply") from None
-    except ValueError as exc:  # e.g. an integer literal beyond Python's digit limit
-        raise ProblemError(f"{source}: not valid JSON: {exc}") from None
+        document = parse_json(text, source)
+    except InputError as exc:
+        raise ProblemError(str(exc)) from None
     return from_document(document, default_name=default_name)
 
 
@@ -87,10 +81,12 @@ def from_document(document, default_name: str = "unnamed") -> TwoPlayerMDP:
     errors = ErrorList()
     if not isinstance(document, dict):
         raise ProblemError(f"file: top level is {_kind(document)}, expected a JSON object")
-    _check_keys("", document, _TOP_KEYS, errors)
     form = document.get("format")
+    if form == POLICY_FORMAT:
+        raise ProblemError(f"format: is {shown(form)}: this is a policy file, not a problem file")
+    _check_keys("", document, _TOP_KEYS, errors)
     if form not in (DENSE, SPARSE):
-        errors.add(f"format: is {form!r}, expected {DENSE!r} or {SPARSE!r}")
+        errors.add(f"format: is {shown(form)}, expected {DENSE!r} or {SPARSE!r}")
     for key in ("horizon", "player1", "player2", "initial"):
         if key not in document:
             errors.add(f"{key}: missing")
@@ -135,12 +131,22 @@ def from_document(document, default_name: str = "unnamed") -> TwoPlayerMDP:
     reader = _read_sparse if form == SPARSE else _read_dense
     horizon = document["horizon"]
     stages = horizon if isinstance(horizon, int) and not isinstance(horizon, bool) and horizon > 0 else 1
+    planned = {field: (_stage_count(document[field], field, layout, form, stages), layout)
+               for field, layout in layouts.items() if field in document}
+    if form == SPARSE:  # nothing bounds it but the names: check before allocating
+        _check_model_size(planned, errors)
+        errors.raise_if_any()
     arrays = {}
-    for field, layout in layouts.items():
-        if field in document:
-            array = reader(document[field], field, layout, errors, stages)
-            if array is not None:
-                arrays[field] = array
+    for field, (n_stages, layout) in planned.items():
+        if n_stages is not None:
+            layout = [_stage_axes(n_stages)] + layout
+        array = reader(document[field], field, layout, errors)
+        if array is not None:
+            arrays[field] = array
+    errors.raise_if_any()
+    # dense: the numbers are in the (capped) file; the structure was checked first, so
+    # that a name list that disagrees with the arrays is reported as such
+    _check_model_size(planned, errors)
     errors.raise_if_any()
 
     return TwoPlayerMDP.from_arrays(
@@ -165,7 +171,7 @@ def _check_keys(prefix: str, block: dict, known, errors: ErrorList) -> None:
         if key not in known:
             close = difflib.get_close_matches(str(key), known, n=1)
             hint = f"; did you mean {close[0]!r}?" if close else f"; expected one of {', '.join(known)}"
-            errors.add(f"{prefix}{key}: unknown key{hint}")
+            errors.add(f"{prefix}{clip(key)}: unknown key{hint}")
 
 
 def _kind(value) -> str:
@@ -174,12 +180,12 @@ def _kind(value) -> str:
     if isinstance(value, bool):
         return f"the boolean {str(value).lower()}"
     if isinstance(value, str):
-        return f"the string {value!r}"
+        return f"the string {shown(value)}"
     if isinstance(value, list):
         return "a list"
     if isinstance(value, dict):
         return "an object"
-    return repr(value)
+    return shown(value)
 
 
 def _is_number(value) -> bool:
@@ -209,18 +215,56 @@ def _stage_axes(n_stages: int):
     return ("t", tuple(str(t) for t in range(n_stages)))
 
 
-def _read_dense(value, field: str, layout, errors: ErrorList, stages: int):
-    if field in ("cost", "reward") and _time_varying(value, 4):
-        layout = [_stage_axes(len(value))] + layout
+def _stage_count(value, field: str, layout, form: str, stages: int) -> int | None:
+    """The number of stages of a time-varying cost or reward (its first axis ``t``); None if not.
+
+    Dense: a cost nested one level deeper than ``[x1][x2][u1][u2]`` has one
+    slice per stage.  Sparse: entries with one key more than
+    ``[x1, x2, u1, u2]`` carry the stage ``t`` (an integer or ``*``); the
+    number of stages is the horizon, or ``t + 1`` for the largest ``t`` named
+    if that is more.
+    """
+    if field not in ("cost", "reward"):
+        return None
+    if form == SPARSE:
+        timed = [e for e in value if isinstance(e, list) and len(e) == len(layout) + 2] \
+            if isinstance(value, list) else []
+        if not timed:
+            return None
+        named = [e[0] for e in timed if _is_number(e[0]) and not isinstance(e[0], float)]
+        return max([stages] + [t + 1 for t in named])
+    return len(value) if _time_varying(value, 4) else None
+
+
+def _check_model_size(planned, errors: ErrorList) -> None:
+    """Refuse a problem whose fields would hold more than :data:`MAX_MODEL_NUMBERS` numbers."""
+    sizes = {field: math.prod(len(names) for _, names in layout) * (n_stages or 1)
+             for field, (n_stages, layout) in planned.items()}
+    for field, size in sizes.items():
+        if size > MAX_MODEL_NUMBERS:
+            n_stages, layout = planned[field]
+            shape = "".join(f"[{label}]" for label, _ in layout)
+            shape = f"{n_stages} stages x {shape}" if n_stages else shape
+            errors.add(f"{field}: {shape} would hold {size} numbers, more than the limit of "
+                       f"{MAX_MODEL_NUMBERS} (fewer names, or fewer stages)")
+    total = sum(sizes.values())
+    if not errors and total > MAX_MODEL_NUMBERS:
+        parts = ", ".join(f"{field} {size}" for field, size in sizes.items())
+        errors.add(f"problem: its fields would hold {total} numbers in all ({parts}), more than the "
+                   f"limit of {MAX_MODEL_NUMBERS}")
+
+
+def _read_dense(value, field: str, layout, errors: ErrorList):
+    """Nested lists; their lengths are checked before anything is allocated."""
     axes = Axes(field, layout)
-    out = np.zeros(axes.shape)
+    flat: list[float] = []
     before = len(errors.messages) + errors.omitted
 
     def walk(node, index):
         depth = len(index)
         if depth == len(axes.axes):
             if _finite_number(node) or isinstance(node, float):  # nan/inf: the finiteness check names them
-                out[index] = float(node)
+                flat.append(float(node))
             else:
                 errors.add(f"{axes.label(index)}: is {_kind(node)}, expected a number")
             return
@@ -240,39 +284,22 @@ def _read_dense(value, field: str, layout, errors: ErrorList, stages: int):
         walk(value, ())
     except RecursionError:
         errors.add(f"{field}: nested too deeply")
-    return out if len(errors.messages) + errors.omitted == before else None
+    if len(errors.messages) + errors.omitted != before:
+        return None
+    return np.array(flat, dtype=np.float64).reshape(axes.shape)
 
 
-def _read_sparse(value, field: str, layout, errors: ErrorList, stages: int):
+def _read_sparse(value, field: str, layout, errors: ErrorList):
     """Entries ``[key, ..., key, value]``; keys are names or ``*``; later ones win.
 
-    A cost or reward whose entries carry one key more than ``[x1, x2, u1, u2]``
-    is time-varying: the extra first key is the stage ``t`` (an integer or
-    ``*``); the number of stages is the horizon, or ``t + 1`` for the largest
-    ``t`` named if that is more.  A field that would hold more than
-    :data:`MAX_SPARSE_ENTRIES` numbers is refused before anything is allocated.
+    ``layout`` includes the stage axis of a time-varying field (see
+    :func:`_stage_count`); the size was checked by :func:`_check_model_size`.
     """
     if not isinstance(value, list):
         errors.add(f"{field}: is {_kind(value)}, expected a list of entries [key, ..., value]")
         return None
-    if field in ("cost", "reward") and any(isinstance(e, list) and len(e) == len(layout) + 2
-                                           for e in value):
-        # stages: the horizon, or more when an entry names a later stage t
-        last = [e[0] for e in value if isinstance(e, list) and len(e) == len(layout) + 2
-                and _is_number(e[0]) and not isinstance(e[0], float)]
-        n_stages = max([stages] + [t + 1 for t in last])
-    else:
-        n_stages = None
-    size = math.prod(len(names) for _, names in layout) * (n_stages or 1)
-    if size > MAX_SPARSE_ENTRIES:
-        shape = "".join(f"[{lab}]" for lab, _ in layout)
-        shape = f"{n_stages} stages x {shape}" if n_stages else shape
-        errors.add(f"{field}: {shape} would hold {size} numbers, more than the limit of "
-                   f"{MAX_SPARSE_ENTRIES}")
-        return None
-    if n_stages:
-        layout = [_stage_axes(n_stages)] + layout
     axes = Axes(field, layout)
+    positions = [{name: i for i, name in enumerate(names)} for _, names in layout]
     out = np.zeros(axes.shape)
     before = len(errors.messages) + errors.omitted
     for k, entry in enumerate(value):
@@ -287,15 +314,15 @@ def _read_sparse(value, field: str, layout, errors: ErrorList, stages: int):
             errors.add(f"{where}: value is {_kind(number)}, expected a finite number")
             continue
         selector = []
-        for key, (label, names) in zip(keys, layout):
+        for key, (label, names), position in zip(keys, layout, positions):
             if key == WILDCARD:
                 selector.append(slice(None))
             elif label == "t" and _is_number(key) and not isinstance(key, float) and 0 <= key < len(names):
                 selector.append(int(key))
-            elif isinstance(key, str) and key in names:
-                selector.append(names.index(key))
+            elif isinstance(key, str) and key in position:
+                selector.append(position[key])
             else:
-                choices = ", ".join(names) if label != "t" else f"0..{len(names) - 1}"
+                choices = listing(names) if label != "t" else f"0..{len(names) - 1}"
                 errors.add(f"{where}: {label} is {_kind(key)}, expected one of {choices} or '*'")
                 break
         else:
@@ -369,39 +396,6 @@ def save(model: TwoPlayerMDP, path: str | os.PathLike, form: str = DENSE, force:
         :class:`FileExistsError`.
     """
     write_text_atomic(path, dumps(model, form), force=force)
-
-
-def write_text_atomic(path: str | os.PathLike, text: str, force: bool = False) -> None:
-    """Write ``text`` to ``path`` through a temporary file and a rename.
-
-    Raises
-    ------
-    FileExistsError
-        If ``path`` exists and ``force`` is false: nothing is overwritten.
-    """
-    path = Path(path)
-    if path.exists() and not force:
-        raise FileExistsError(f"{path}: exists; not overwriting it (use --force)")
-    if not path.parent.is_dir():
-        raise FileNotFoundError(f"{path}: folder {path.parent} does not exist")
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, 0o666 & ~_current_umask())  # mkstemp makes 0600; give what open() would
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
-def _current_umask() -> int:
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
 
 
 def _format_json(value, indent: int = 0) -> str:

@@ -24,6 +24,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from decmdp.errors import ProblemError
+from decmdp.inputfile import is_text, shown
 from decmdp.validation import (
     Axes,
     ErrorList,
@@ -33,6 +34,7 @@ from decmdp.validation import (
     check_horizon,
     check_names,
     check_one_sided_coupling,
+    check_value_range,
 )
 
 
@@ -203,6 +205,13 @@ class TwoPlayerMDP:
         if check_horizon(horizon, errors):
             _check_cost_stages(self.cost, int(horizon), errors)
         errors.raise_if_any()
+        states = [("x1", self.player1_states), ("x2", self.player2_states)]
+        axes = states + [("u1", self.player1_actions), ("u2", self.player2_actions)]
+        if self.is_time_varying:
+            axes = [("t", [str(t) for t in range(self.cost.shape[0])])] + axes
+        check_value_range(self.user_cost(), Axes(sense_field(self.sense, False), axes), self.user_terminal(),
+                          Axes(sense_field(self.sense, True), states), int(horizon), self.discount, errors)
+        errors.raise_if_any()
         return dataclasses.replace(self, horizon=int(horizon))
 
     # ----------------------------------------------------------------- build
@@ -307,14 +316,16 @@ class TwoPlayerMDP:
             elif isinstance(given, (list, tuple)):
                 names[field] = tuple(given)
             else:
-                errors.add(f"{field}: is {given!r}, expected a list of {size} names")
+                errors.add(f"{field}: is {shown(given)}, expected a list of {size} names")
                 continue
             check_names(field, list(names[field]), errors)
         ok_h = check_horizon(horizon, errors)
         check_discount(discount, errors)
         for field, value in (("name", name), ("description", description)):
             if not isinstance(value, str):
-                errors.add(f"{field}: is {value!r}, expected a string")
+                errors.add(f"{field}: is {shown(value)}, expected a string")
+            elif not is_text(value):
+                errors.add(f"{field}: {shown(value)} holds a lone surrogate, which is not text")
         errors.raise_if_any()
 
         X1, X2 = names["player1.states"], names["player2.states"]
@@ -352,6 +363,9 @@ class TwoPlayerMDP:
             check_finite(arrays[terminal_field], Axes(terminal_field, layouts[terminal_field]), errors)
         if ok_h:
             _check_cost_stages(arrays[cost_field], int(horizon), errors)
+        errors.raise_if_any()
+        check_value_range(arrays[cost_field], Axes(cost_field, layouts[cost_field]), arrays.get(terminal_field),
+                          Axes(terminal_field, layouts[terminal_field]), int(horizon), float(discount), errors)
         errors.raise_if_any()
 
         sign = sense.sign

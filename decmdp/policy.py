@@ -25,19 +25,24 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import os
+import re
 from typing import NamedTuple
 
 import networkx as nx
 import numpy as np
 
+from decmdp import dot
 from decmdp.errors import PolicyError
+from decmdp.inputfile import InputError, clip, listing, read_json, shown
 from decmdp.model import TwoPlayerMDP
 from decmdp.validation import ErrorList, check_horizon
 
 POLICY_FORMAT = "decmdp-policy/1"
 INFINITE = "infinite"
 """The ``horizon`` of a cyclic policy (a finite-state controller)."""
+PROBLEM_FORMATS = ("decmdp/1", "decmdp/1-sparse")  # what a swapped argument looks like
 
 
 class PolicyTables(NamedTuple):
@@ -116,15 +121,17 @@ class PolicyGraph:
         Raises
         ------
         PolicyError
-            Listing every problem: names that differ from the model's, nodes
+            Listing every problem: names that differ from the model's, a
+            horizon other than the model's (``model.with_horizon`` evaluates
+            at another one), nodes
             with unknown actions or incomplete prescriptions, a missing or
             wrong successor for a reachable ``x1'``, a missing start node.
         """
         errors: list[str] = []
         for field in ("player1_states", "player1_actions", "player2_states", "player2_actions"):
             if tuple(getattr(self, field)) != tuple(getattr(model, field)):
-                errors.append(f"{field.replace('_', '.', 1)}: policy has {list(getattr(self, field))}, "
-                              f"the problem has {list(getattr(model, field))}")
+                errors.append(f"{field.replace('_', '.', 1)}: policy has [{listing(getattr(self, field))}], "
+                              f"the problem has [{listing(getattr(model, field))}]")
         if errors:
             raise PolicyError(errors)
         cyclic = self.is_cyclic
@@ -141,39 +148,40 @@ class PolicyGraph:
             horizon_errors = ErrorList()
             if not check_horizon(self.horizon, horizon_errors):
                 raise PolicyError([f"{m} or {INFINITE!r}" for m in horizon_errors.messages])
-        if not cyclic and model.is_time_varying and self.horizon > model.cost.shape[0]:
-            errors.append(f"horizon: policy has {self.horizon} stages, the problem's time-varying "
-                          f"cost only {model.cost.shape[0]}")
+            if self.horizon != model.horizon:
+                raise PolicyError(f"horizon: the policy has horizon {self.horizon}, the problem {model.horizon}; "
+                                  f"evaluate at the policy's horizon with --horizon {self.horizon} "
+                                  f"(model.with_horizon({self.horizon}) in Python)")
         support, P1 = model.player1_support(), model.player1_transition()
         X1, U1, U2 = model.player1_states, model.player1_actions, model.player2_actions
         g = self.graph
         for node in self.nodes:
             attrs = g.nodes[node]
             t, x1, u1, presc = attrs.get("stage"), attrs.get("x1"), attrs.get("u1"), attrs.get("prescription")
-            where = f"node {node}"
+            where = f"node {clip(node)}"
             if cyclic:
                 if t is not None:
-                    errors.append(f"{where}: has stage {t!r}, but a cyclic policy's nodes have no stage")
+                    errors.append(f"{where}: has stage {shown(t)}, but a cyclic policy's nodes have no stage")
                     continue
             elif isinstance(t, bool) or not isinstance(t, int) or not 0 <= t < self.horizon:
-                errors.append(f"{where}: stage is {t!r}, expected an integer in 0..{self.horizon - 1}")
+                errors.append(f"{where}: stage is {shown(t)}, expected an integer in 0..{self.horizon - 1}")
                 continue
             if x1 not in X1:
-                errors.append(f"{where}: x1 is {x1!r}, expected one of {', '.join(X1)}")
+                errors.append(f"{where}: x1 is {shown(x1)}, expected one of {listing(X1)}")
                 continue
             if u1 not in U1:
-                errors.append(f"{where}: u1 is {u1!r}, expected one of {', '.join(U1)}")
+                errors.append(f"{where}: u1 is {shown(u1)}, expected one of {listing(U1)}")
                 continue
             if not isinstance(presc, (tuple, list)) or len(presc) != model.n2 or any(u not in U2 for u in presc):
-                errors.append(f"{where}: prescription is {presc!r}, expected one action of "
-                              f"{', '.join(U2)} for each x2 in {', '.join(model.player2_states)}")
+                errors.append(f"{where}: prescription is {shown(presc)}, expected one action of "
+                              f"{listing(U2)} for each x2 in {listing(model.player2_states)}")
             observed = {}
             for _, child, data in g.out_edges(node, data=True):
                 label = data.get("x1")
                 if label not in X1:
-                    errors.append(f"{where}: successor for x1'={label!r}, which is not one of {', '.join(X1)}")
+                    errors.append(f"{where}: successor for x1'={shown(label)}, which is not one of {listing(X1)}")
                 if label in observed:
-                    errors.append(f"{where}: two successors for x1'={label}")
+                    errors.append(f"{where}: two successors for x1'={clip(label)}")
                 observed[label] = child
             if not cyclic and t == self.horizon - 1:
                 if observed:
@@ -191,14 +199,14 @@ class PolicyGraph:
                                   f"expected a node with x1={X1[j]}")
                 elif not cyclic and (cattrs.get("stage") != t + 1 or cattrs.get("x1") != X1[j]):
                     errors.append(f"{where}: successor for x1'={X1[j]} is {child} (stage "
-                                  f"{cattrs.get('stage')!r}, x1={cattrs.get('x1')!r}), expected a "
+                                  f"{shown(cattrs.get('stage'))}, x1={shown(cattrs.get('x1'))}), expected a "
                                   f"node of stage {t + 1} with x1={X1[j]}")
         initial_mass = model.initial.sum(axis=1)
         for name, node in self.start.items():
             if name not in X1:
-                errors.append(f"start: x1={name!r} is not one of {', '.join(X1)}")
+                errors.append(f"start: x1={shown(name)} is not one of {listing(X1)}")
             elif node not in g:
-                errors.append(f"start[{name}]: {node!r} is not a node")
+                errors.append(f"start[{clip(name)}]: {shown(node)} is not a node")
         for i, name in enumerate(X1):
             if initial_mass[i] <= 0:
                 continue
@@ -207,9 +215,9 @@ class PolicyGraph:
                 errors.append(f"start: no node for initial x1={name}, which has probability "
                               f"{initial_mass[i]:.6g}")
             elif node in g and g.nodes[node].get("x1") != name:
-                errors.append(f"start[{name}]: node {node} is not a node with x1={name}")
+                errors.append(f"start[{clip(name)}]: node {clip(node)} is not a node with x1={clip(name)}")
             elif node in g and not cyclic and g.nodes[node].get("stage") != 0:
-                errors.append(f"start[{name}]: node {node} is not a stage-0 node with x1={name}")
+                errors.append(f"start[{clip(name)}]: node {clip(node)} is not a stage-0 node with x1={clip(name)}")
         if errors:
             raise PolicyError(errors)
 
@@ -275,18 +283,18 @@ class PolicyGraph:
 
     def to_dot(self) -> str:
         """Graphviz DOT text: one box per node, edges labelled with ``x1'``."""
-        lines = [f"digraph {json.dumps(self.problem or 'policy')} {{", "  rankdir=LR;",
+        lines = [f"digraph {dot.quote(self.problem or 'policy')} {{", "  rankdir=LR;",
                  "  node [shape=box, fontname=\"monospace\"];"]
         for node in self.nodes:
             a = self.graph.nodes[node]
             g = ", ".join(f"{x2}->{u2}" for x2, u2 in zip(self.player2_states, a["prescription"]))
-            label = ("" if self.is_cyclic else f"t={a['stage']} ") + f"x1={a['x1']}\\nu1={a['u1']}\\n{g}"
-            lines.append(f"  {json.dumps(node)} [label={json.dumps(label).replace(chr(92) * 2, chr(92))}];")
+            text = dot.label(("" if self.is_cyclic else f"t={a['stage']} ") + f"x1={a['x1']}", f"u1={a['u1']}", g)
+            lines.append(f"  {dot.quote(node)} [label={text}];")
         for name, node in self.start.items():
-            lines.append(f"  {json.dumps('start ' + name)} [shape=plaintext];")
-            lines.append(f"  {json.dumps('start ' + name)} -> {json.dumps(node)};")
+            lines.append(f"  {dot.quote('start ' + name)} [shape=plaintext];")
+            lines.append(f"  {dot.quote('start ' + name)} -> {dot.quote(node)};")
         for u, v, data in self.graph.edges(data=True):
-            lines.append(f"  {json.dumps(u)} -> {json.dumps(v)} [label={json.dumps(data['x1'])}];")
+            lines.append(f"  {dot.quote(u)} -> {dot.quote(v)} [label={dot.quote(data['x1'])}];")
         lines.append("}")
         return "\n".join(lines) + "\n"
 
@@ -297,9 +305,29 @@ def _stage_key(stage):
     return (0, stage) if ok else (1, 0)
 
 
+_SOLVER_ID = re.compile(r"n([0-9]{1,18})")
+
+
 def _order(node_id: str):
-    digits = node_id[1:] if node_id[:1] == "n" else ""
-    return (0, int(digits), "") if digits.isdigit() else (1, 0, node_id)
+    """Sort key: solver ids ``n0, n1, ...`` by number, any other id after them by text."""
+    match = _SOLVER_ID.fullmatch(node_id)
+    return (0, int(match.group(1)), "") if match else (1, 0, node_id)
+
+
+def _finite(value) -> bool:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # an integer beyond the float range
+        return False
+
+
+def _kind(value) -> str:
+    if isinstance(value, str):
+        return f"the string {shown(value)}"
+    return {list: "a list", dict: "an object", bool: "a boolean", type(None): "null"}.get(
+        type(value), "a number")
 
 
 def policy_from_document(doc) -> PolicyGraph:
@@ -313,13 +341,15 @@ def policy_from_document(doc) -> PolicyGraph:
     """
     if not isinstance(doc, dict):
         raise PolicyError("policy: top level is not a JSON object")
+    if doc.get("format") in PROBLEM_FORMATS:
+        raise PolicyError(f"format: is {doc['format']!r}: this is a problem file, not a policy file")
     errors = []
     known = {"format", "problem", "horizon", "player1", "player2", "start", "nodes"}
     for key in doc:
         if key not in known:
-            errors.append(f"{key}: unknown key; expected one of {', '.join(sorted(known))}")
+            errors.append(f"{clip(key)}: unknown key; expected one of {listing(sorted(known))}")
     if doc.get("format") != POLICY_FORMAT:
-        errors.append(f"format: is {doc.get('format')!r}, expected {POLICY_FORMAT!r}")
+        errors.append(f"format: is {shown(doc.get('format'))}, expected {POLICY_FORMAT!r}")
     for key in ("horizon", "player1", "player2", "start", "nodes"):
         if key not in doc:
             errors.append(f"{key}: missing")
@@ -330,7 +360,7 @@ def policy_from_document(doc) -> PolicyGraph:
         block = doc[player]
         for key in block if isinstance(block, dict) else ():
             if key not in ("states", "actions"):
-                errors.append(f"{player}.{key}: unknown key; expected states, actions")
+                errors.append(f"{player}.{clip(key)}: unknown key; expected states, actions")
         for key in ("states", "actions"):
             value = block.get(key) if isinstance(block, dict) else None
             if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
@@ -355,34 +385,33 @@ def policy_from_document(doc) -> PolicyGraph:
         node = entry["id"]
         rejected.add(node)
         if node in graph:
-            errors.append(f"nodes[{i}]: id {node!r} is used twice")
+            errors.append(f"nodes[{i}]: id {shown(node)} is used twice")
             continue
         extra = set(entry) - node_keys
         missing = ({"x1", "u1", "prescription", "next"} | (set() if cyclic else {"stage"})) - set(entry)
         if extra or missing:
-            errors.append(f"node {node}: " + "; ".join(
-                ([f"unknown key(s) {', '.join(sorted(extra))}"] if extra else [])
-                + ([f"missing {', '.join(sorted(missing))}"] if missing else [])))
+            errors.append(f"node {clip(node)}: " + "; ".join(
+                ([f"unknown key(s) {listing(sorted(extra))}"] if extra else [])
+                + ([f"missing {listing(sorted(missing))}"] if missing else [])))
             continue
         presc = entry["prescription"]
         if not isinstance(presc, dict):
-            errors.append(f"node {node}: prescription must map every x2 in {', '.join(X2)} to an action")
+            errors.append(f"node {clip(node)}: prescription must map every x2 in {listing(X2)} to an action")
             continue
         absent = [x2 for x2 in X2 if x2 not in presc]
         unknown = [str(x2) for x2 in presc if x2 not in X2]
         if absent or unknown:
-            errors.append(f"node {node}: prescription " + "; ".join(
-                ([f"has no action for x2={', '.join(absent)}"] if absent else [])
-                + ([f"names unknown x2 {', '.join(unknown)}"] if unknown else [])))
+            errors.append(f"node {clip(node)}: prescription " + "; ".join(
+                ([f"has no action for x2={listing(absent)}"] if absent else [])
+                + ([f"names unknown x2 {listing(unknown)}"] if unknown else [])))
             continue
         attrs = {"x1": entry["x1"], "u1": entry["u1"], "prescription": tuple(presc[x2] for x2 in X2)}
         if "stage" in entry:  # a cyclic policy's node with a stage is reported by check()
             attrs["stage"] = entry["stage"]
         if "alpha" in entry:
             alpha = entry["alpha"]
-            if not isinstance(alpha, list) or len(alpha) != len(X2) or not all(
-                    isinstance(v, (int, float)) and not isinstance(v, bool) for v in alpha):
-                errors.append(f"node {node}: alpha must be a list of {len(X2)} numbers, one per x2")
+            if not isinstance(alpha, list) or len(alpha) != len(X2) or not all(map(_finite, alpha)):
+                errors.append(f"node {clip(node)}: alpha must be a list of {len(X2)} finite numbers, one per x2")
                 continue
             attrs["alpha"] = tuple(alpha)
         graph.add_node(node, **attrs)
@@ -392,13 +421,16 @@ def policy_from_document(doc) -> PolicyGraph:
             continue
         nxt = entry["next"]
         if not isinstance(nxt, dict):
-            errors.append(f"node {entry['id']}: next must map x1' names to node ids")
+            errors.append(f"node {clip(entry['id'])}: next must map x1' names to node ids")
             continue
         for label, child in nxt.items():
+            if not isinstance(child, str):
+                errors.append(f"node {clip(entry['id'])}: next[{shown(label)}] is {_kind(child)}, expected a node id")
+                continue
             if child in rejected:
                 continue
             if child not in graph:
-                errors.append(f"node {entry['id']}: next[{label}] is {child!r}, which is not a node")
+                errors.append(f"node {clip(entry['id'])}: next[{shown(label)}] is {shown(child)}, which is not a node")
             elif graph.has_edge(entry["id"], child) and graph.nodes[child]["x1"] != label:
                 continue  # one edge per pair: keep the label that can be valid (the child's x1)
             else:
@@ -421,18 +453,9 @@ def load_policy(path: str | os.PathLike) -> PolicyGraph:
         The file is missing, not JSON or not a policy document.
     """
     try:
-        with open(path, encoding="utf-8") as handle:
-            doc = json.load(handle)
-    except FileNotFoundError:
-        raise PolicyError(f"{path}: no such file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise PolicyError(f"{path}: cannot read ({exc})") from None
-    except json.JSONDecodeError as exc:
-        raise PolicyError(f"{path}: not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})") from None
-    except RecursionError:
-        raise PolicyError(f"{path}: not a policy file: nested too deeply") from None
-    except ValueError as exc:  # e.g. an integer literal beyond Python's digit limit
-        raise PolicyError(f"{path}: not a policy file: {exc}") from None
+        doc = read_json(path, "policy file")
+    except InputError as exc:
+        raise PolicyError(str(exc)) from None
     return policy_from_document(doc)
 
 
@@ -474,7 +497,7 @@ class Player2Controller:
 
     def _act(self, x2: str) -> str:
         if x2 not in self.policy.player2_states:
-            raise PolicyError(f"x2 is {x2!r}, expected one of {', '.join(self.policy.player2_states)}")
+            raise PolicyError(f"x2 is {shown(x2)}, expected one of {listing(self.policy.player2_states)}")
         return self.policy.graph.nodes[self.node]["prescription"][self.policy.player2_states.index(x2)]
 
     def reset(self, x1: str, x2: str) -> str:
@@ -499,5 +522,5 @@ def _follow(policy: PolicyGraph, node: str | None, x1: str) -> str:
     if policy.is_cyclic:
         raise PolicyError(f"node {node} has no successor for x1'={x1}")
     stage = policy.graph.nodes[node]["stage"]
-    raise PolicyError(f"node {node} (stage {stage}) has no successor for x1'={x1}"
+    raise PolicyError(f"node {clip(node)} (stage {stage}) has no successor for x1'={x1}"
                       + (" (the horizon is over)" if stage == policy.horizon - 1 else ""))

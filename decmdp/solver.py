@@ -174,7 +174,8 @@ def solve(
     ------
     ProblemError
         If ``horizon`` is invalid for the model, or ``"infinite"`` with a
-        discount of 1 or a time-varying cost, or ``epsilon`` is not positive.
+        discount of 1 or a time-varying cost, or ``epsilon`` is not positive,
+        or (never expected after validation) the value is not finite.
     ValueError
         If ``method`` is unknown (the message lists the valid ones).
     VectorLimitError
@@ -197,6 +198,7 @@ def solve(
     if bounds:
         found = compute_bounds(model, internal, tolerances, max_vectors,
                                seconds=time.perf_counter() - started, lp=lp)
+    require_finite([internal], "optimal value")
     return Solution(
         value=float(model.to_user_sense(internal)),
         initial_values={model.player1_states[x1]: float(model.to_user_sense(v))
@@ -262,6 +264,17 @@ def _value_error_bound(model: TwoPlayerMDP, first: StageValue, stats) -> float:
     stage0 = stats[-1].error_bound if stats else 0.0
     magnitude = float(np.max(np.abs(first.values), initial=0.0))
     return float(stage0 + rounding_bound(model.n1 * model.n2 + 1, magnitude))
+
+
+def require_finite(values, what: str) -> None:
+    """Raise :class:`ProblemError` unless every value is finite (an overflow is caught, not returned).
+
+    Validation refuses objectives whose total could overflow, so this is a
+    last guard: a NaN or infinity is never reported as an answer.
+    """
+    if not np.all(np.isfinite(values)):
+        raise ProblemError(f"value: the {what} overflowed float64 (got {values!r}); "
+                           "scale the costs or rewards down")
 
 
 def initial_choice(model: TwoPlayerMDP, first: StageValue):

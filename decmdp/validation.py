@@ -13,7 +13,11 @@ import math
 import numpy as np
 
 from decmdp.errors import ProblemError
+from decmdp.inputfile import is_text, shown
 from decmdp.tolerances import DEFAULT_TOLERANCES
+
+MAX_NAMES = 1_000_000
+"""Most states or actions one player may have."""
 
 MAX_LISTED_ERRORS = 20
 """At most this many messages are listed; the rest are counted."""
@@ -147,14 +151,20 @@ def check_names(field: str, names, errors: ErrorList) -> bool:
     if not isinstance(names, (list, tuple)) or len(names) == 0:
         errors.add(f"{field}: expected a non-empty list of names")
         return False
+    if len(names) > MAX_NAMES:
+        errors.add(f"{field}: has {len(names)} names, more than the limit of {MAX_NAMES}")
+        return False
     ok = True
     seen: dict[str, int] = {}
     for i, name in enumerate(names):
         if not isinstance(name, str) or not name.strip():
-            errors.add(f"{field}[{i}]: is {name!r}, expected a non-empty string")
+            errors.add(f"{field}[{i}]: is {shown(name)}, expected a non-empty string")
+            ok = False
+        elif not is_text(name):
+            errors.add(f"{field}[{i}]: {shown(name)} holds a lone surrogate, which is not text")
             ok = False
         elif not name.isprintable():
-            errors.add(f"{field}[{i}]: {name!r} contains a control character (newline, tab, ...); "
+            errors.add(f"{field}[{i}]: {shown(name)} contains a control character (newline, tab, ...); "
                        "names must be printable")
             ok = False
         elif name == "*":
@@ -162,7 +172,7 @@ def check_names(field: str, names, errors: ErrorList) -> bool:
                        "choose another name")
             ok = False
         elif name in seen:
-            errors.add(f"{field}[{i}]: {name!r} repeats {field}[{seen[name]}]; names must be unique")
+            errors.add(f"{field}[{i}]: {shown(name)} repeats {field}[{seen[name]}]; names must be unique")
             ok = False
         else:
             seen[name] = i
@@ -177,7 +187,7 @@ def check_horizon(horizon, errors: ErrorList, field: str = "horizon") -> bool:
     """The horizon must be an integer in ``1..MAX_HORIZON`` (bools are not integers)."""
     if (isinstance(horizon, bool) or not isinstance(horizon, (int, np.integer))
             or not 1 <= horizon <= MAX_HORIZON):
-        errors.add(f"{field}: is {horizon!r}, expected a positive integer <= {MAX_HORIZON}")
+        errors.add(f"{field}: is {shown(horizon)}, expected a positive integer <= {MAX_HORIZON}")
         return False
     return True
 
@@ -185,13 +195,57 @@ def check_horizon(horizon, errors: ErrorList, field: str = "horizon") -> bool:
 def check_discount(discount, errors: ErrorList) -> bool:
     """The discount must be a number with 0 < discount <= 1."""
     if isinstance(discount, bool) or not isinstance(discount, (int, float, np.floating, np.integer)):
-        errors.add(f"discount: is {discount!r}, expected a number in (0, 1]")
+        errors.add(f"discount: is {shown(discount)}, expected a number in (0, 1]")
         return False
     try:
         finite = math.isfinite(discount)
     except OverflowError:  # an int too large for a float
         finite = False
     if not finite or not 0 < discount <= 1:
-        errors.add(f"discount: is {discount!r}, expected a number in (0, 1]")
+        errors.add(f"discount: is {shown(discount)}, expected a number in (0, 1]")
         return False
     return True
+
+
+MAX_VALUE_MAGNITUDE = 1e300
+"""Largest total objective a problem may be able to reach: the solver adds and
+compares values of that size, and float64 ends near 1.8e308."""
+
+
+def total_bound(stage_maxima, terminal_max: float, horizon: int, discount: float) -> float:
+    """Largest ``|sum_t beta^t c_t + beta^T c_T|`` possible, from the per-stage maxima of ``|c_t|``.
+
+    ``stage_maxima`` has one entry (time-invariant) or one per stage; computed
+    in Python floats, so that an overflow gives ``inf`` and no warning.
+    """
+    maxima = [float(m) for m in stage_maxima]
+    beta = float(discount)
+    if len(maxima) == 1:
+        weight = float(horizon) if beta == 1.0 else (1.0 - beta**horizon) / (1.0 - beta)
+        total = maxima[0] * weight
+    else:
+        total = sum(beta**t * maxima[t] for t in range(horizon))
+    return total + beta**horizon * float(terminal_max)
+
+
+def check_value_range(cost: np.ndarray, cost_axes: Axes, terminal: np.ndarray | None, terminal_axes: Axes,
+                      horizon: int, discount: float, errors: ErrorList) -> None:
+    """Refuse objectives so large that the total over the horizon could overflow float64.
+
+    ``cost`` is ``[x1, x2, u1, u2]`` or ``[t, x1, x2, u1, u2]`` and
+    ``terminal`` ``[x1, x2]`` or None, both finite; the message names the
+    largest entry of whichever of the two is larger.
+    """
+    size = np.abs(cost)
+    maxima = size.reshape(size.shape[0], -1).max(axis=1) if cost.ndim == 5 else [size.max()]
+    terminal_size = np.abs(terminal) if terminal is not None else np.zeros((1, 1))
+    bound = total_bound(maxima, float(terminal_size.max()), horizon, discount)
+    if bound <= MAX_VALUE_MAGNITUDE:
+        return
+    values, axes, size = ((cost, cost_axes, size) if size.max() >= terminal_size.max()
+                          else (terminal, terminal_axes, terminal_size))
+    where = tuple(int(i) for i in np.unravel_index(int(np.argmax(size)), size.shape))
+    errors.add(f"{axes.label(where)}: is {_fmt(float(values[where]))}; with values this large the "
+               f"total over {horizon} stage(s) could reach {bound:.3g}, beyond the limit of "
+               f"{MAX_VALUE_MAGNITUDE:.0e} (float64 ends near 1.8e308); scale the "
+               f"{axes.field} down")

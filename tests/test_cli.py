@@ -444,16 +444,26 @@ def test_solve_bad_shape_message_names_field_and_shape(bad_files):
     assert "error: initial[x1=a]: has 3 entries, expected 2" in result.stderr
 
 
-class _Impatient(cli.Progress):
-    """Progress that behaves as if the solve had been running for a minute."""
+class FakeClock:
+    """A clock that moves ``step`` seconds each time it is read (speed-independent progress tests)."""
 
-    def __init__(self, quiet, label=""):
-        super().__init__(quiet, label)
-        self.started -= 60.0
+    def __init__(self, step: float, start: float = 0.0):
+        self.now, self.step = start, step
+
+    def __call__(self) -> float:
+        self.now += self.step
+        return self.now
+
+
+def progress_with_clock(step: float):
+    class Clocked(cli.Progress):
+        def __init__(self, quiet, label=""):
+            super().__init__(quiet, label, clock=FakeClock(step))
+    return Clocked
 
 
 def test_progress_lines_and_quiet(files, monkeypatch):
-    monkeypatch.setattr(cli.solving, "Progress", _Impatient)
+    monkeypatch.setattr(cli.solving, "Progress", progress_with_clock(step=5.0))  # every stage is slow
     loud = run("solve", files["random"])
     assert loud.exit_code == 0
     progress = [line for line in loud.stderr.splitlines() if re.match(r"stage \d+: \d+ vectors", line)]
@@ -465,9 +475,27 @@ def test_progress_lines_and_quiet(files, monkeypatch):
     assert run("solve", files["random"], "-q", "--json").stderr == ""
 
 
-def test_progress_is_silent_for_fast_solves(files):
-    result = run("solve", files["hand"])
+def test_progress_is_silent_for_fast_solves(files, monkeypatch):
+    monkeypatch.setattr(cli.solving, "Progress", progress_with_clock(step=0.01))  # however slow the machine
+    result = run("solve", files["random"])
+    assert result.exit_code == 0
     assert result.stderr == ""
+
+
+def test_progress_prints_at_most_one_line_a_second_and_the_last_stage(capsys):
+    from decmdp.core.types import StageStats
+
+    clock = FakeClock(step=0.001)
+    progress = cli.Progress(False, clock=clock)
+    stages = 100_000  # 100 s of stages at 1 ms each
+    for t in reversed(range(stages)):
+        progress(StageStats(stage=t, generated=4, kept=2, lps=1, seconds=0.001))
+    lines = capsys.readouterr().err.splitlines()
+    assert 90 <= len(lines) <= 101
+    assert lines[-1].startswith("stage 0: 2 vectors")
+    shown = [float(line.split(", ")[-1].split(" s ")[0]) for line in lines[:-1]]
+    assert all(b - a >= 0.999 for a, b in zip(shown, shown[1:]))
+    assert shown[0] >= 1.0
 
 
 # ----------------------------------------------------------------- evaluate / simulate
@@ -519,7 +547,7 @@ def test_evaluate_policy_with_a_missing_successor(tmp_path, files):
     doc["nodes"][0]["next"].pop("b")
     result = run("evaluate", files["hand"], write_json(tmp_path / "p.json", doc))
     assert_clean_failure(result, 2)
-    assert "error: node t0-a: no successor for x1'=b" in result.stderr
+    assert f"error: {tmp_path / 'p.json'}: node t0-a: no successor for x1'=b" in result.stderr
 
 
 @pytest.mark.parametrize("content, fragment", [

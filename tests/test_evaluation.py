@@ -83,7 +83,9 @@ def test_evaluation_with_horizon_override():
     model = random_problem(8, horizon=2)
     solution = decmdp.solve(model, horizon=4, bounds=False)
     assert solution.policy.horizon == 4
-    assert decmdp.evaluate(model, solution.policy) == pytest.approx(solution.value, abs=1e-9)
+    assert decmdp.evaluate(model.with_horizon(4), solution.policy) == pytest.approx(solution.value, abs=1e-9)
+    with pytest.raises(decmdp.PolicyError, match="the policy has horizon 4, the problem 2"):
+        decmdp.evaluate(model, solution.policy)
 
 
 # ----------------------------------------------------------------- any policy vs the optimum

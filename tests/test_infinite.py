@@ -202,7 +202,7 @@ def test_controller_value_matches_unrolled_forward_evaluation(seed, sense):
     value = decmdp.evaluate(model, solution.policy)
     assert value == solution.certificate.controller_value
     H = horizon_for(model, 1e-9)
-    assert decmdp.evaluate(model, unrolled(solution.policy, H)) == pytest.approx(value, abs=2e-9)
+    assert decmdp.evaluate(model.with_horizon(H), unrolled(solution.policy, H)) == pytest.approx(value, abs=2e-9)
 
 
 def test_controller_file_round_trip_and_alpha(tmp_path):
@@ -403,7 +403,7 @@ def test_identical_stages_are_stored_once(tmp_path):
     assert same_stage(again, stages[0])
     solution = decmdp.solve(model, horizon=300, bounds=False)
     assert solution.repeating_from is not None
-    assert decmdp.evaluate(model, solution.policy) == pytest.approx(solution.value, rel=1e-12)
+    assert decmdp.evaluate(model.with_horizon(300), solution.policy) == pytest.approx(solution.value, rel=1e-12)
     result = run("solve", write_problem(tmp_path, model, "model.json"), "--horizon", 300, "--no-bounds", "-q")
     assert "are identical (a fixed point of the backup): computed and stored once" in result.output
 

@@ -1,11 +1,20 @@
-"""Ctrl-C: the core does not swallow it, and the CLI stops cleanly."""
+"""Ctrl-C: the core does not swallow it, and the CLI stops cleanly, also mid-kernel."""
 
+import re
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
 import pytest
 from click.testing import CliRunner
 
 from decmdp import cli
 import decmdp
 from helpers import random_problem, write_problem
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def interrupt_after_first_stage(stats):
@@ -28,3 +37,61 @@ def test_cli_reports_interrupt_and_writes_nothing(tmp_path, monkeypatch):
     assert result.stderr.strip() == "error: interrupted; nothing was written"
     assert not (tmp_path / "policy.json").exists()
     assert "Traceback" not in result.output
+
+
+# ----------------------------------------------------------------- a real signal into a kernel
+def hard_problem(path):
+    """A problem whose solve spends minutes in the kernels: sparse joint
+    dynamics (two successors per row) with x2' tied to the observed x1', so
+    the vector sets grow fast with the horizon (stage 2 alone takes seconds)."""
+    rng = np.random.default_rng(0)
+    n1, n2, m1, m2 = 2, 4, 2, 2
+
+    def two_per_row(*shape):
+        raw = rng.random(shape)
+        if shape[-1] > 2:
+            raw = raw * (np.argsort(rng.random(shape), axis=-1) < 2)
+        return raw / raw.sum(axis=-1, keepdims=True)
+
+    P1 = two_per_row(n1, m1, n1)
+    K = P1[:, None, :, None, :, None] * two_per_row(n1, n2, m1, m2, n1, n2)
+    model = decmdp.TwoPlayerMDP.from_arrays(two_per_row(n1 * n2).reshape(n1, n2), horizon=10, transition=K,
+                                            cost=rng.random((n1, n2, m1, m2)), name="hard")
+    decmdp.save(model, path)
+    return path
+
+
+PROGRESS = re.compile(r"stage \d+: \d+ vectors \(\d+ generated, \d+ LPs\), [\d.]+ s elapsed")
+
+
+def interrupt_once_running(command, cwd):
+    """Start the CLI, send SIGINT after its first progress line (it is in the kernels), wait."""
+    process = subprocess.Popen([sys.executable, str(ROOT / "cli.py"), *command], cwd=cwd,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        first = process.stderr.readline()
+        assert PROGRESS.fullmatch(first.strip()), first
+        process.send_signal(signal.SIGINT)
+        out, rest = process.communicate(timeout=120)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    return process.returncode, out, [first.strip()] + rest.splitlines()
+
+
+@pytest.mark.parametrize("kind", ["solve", "pomdp solve"])
+def test_sigint_inside_a_kernel_exits_130_with_one_line_and_no_file(tmp_path, kind):
+    if kind == "solve":
+        output = tmp_path / "out.json"
+        command = ["solve", str(hard_problem(tmp_path / "hard.json")), "--no-bounds", "-o", str(output)]
+    else:
+        output = tmp_path / "out.alpha"
+        command = ["pomdp", "solve", str(ROOT / "tests" / "data" / "shuttle.95.POMDP"), "--horizon", "1000",
+                   "--alpha", str(output)]
+    status, out, err = interrupt_once_running(command, tmp_path)
+    assert status == 130, err
+    assert out == ""
+    assert err[-1] == "error: interrupted; nothing was written"
+    assert all(PROGRESS.fullmatch(line) for line in err[:-1]), err
+    assert sorted(p.name for p in tmp_path.iterdir()) == (["hard.json"] if kind == "solve" else [])

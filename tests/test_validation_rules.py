@@ -295,7 +295,7 @@ def test_costs_are_numbers_in_a_file():
     assert errors(doc(cost=bad)) == ["cost[x1=b, x2=hi, u1=go, u2=act]: is the string '7', expected a number"]
     bad[1][1][1][1] = 10**400
     assert errors(doc(cost=bad)) == [
-        f"cost[x1=b, x2=hi, u1=go, u2=act]: is {10**400!r}, expected a number"]
+        f"cost[x1=b, x2=hi, u1=go, u2=act]: is {'1' + '0' * 59}..., expected a number"]  # shown cut
 
 
 # ------------------------------------------------------------------ horizon and discount
@@ -319,7 +319,7 @@ def test_horizon_in_from_arrays_and_with_horizon():
 
 @pytest.mark.parametrize("discount, shown", [
     (0, "0"), (0.0, "0.0"), (1.5, "1.5"), (-0.5, "-0.5"), (float("nan"), "nan"), (float("inf"), "inf"),
-    ("x", "'x'"), (True, "True"), (None, "None"), (10**400, repr(10**400)),
+    ("x", "'x'"), (True, "True"), (None, "None"), (10**400, "1" + "0" * 59 + "..."),  # a long value is cut
 ])
 def test_discount_in_zero_one(discount, shown):
     document = doc()

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import functools
+import json
+import math
 import os
 import sys
+import threading
 import time
 
 import click
@@ -12,6 +15,10 @@ import click
 EXIT_BAD_INPUT = 2
 EXIT_LIMIT = 3
 EXIT_INTERRUPTED = 130
+
+MAX_VECTORS_HELP = ("Stop (exit 3) when any set of vectors a stage builds would exceed this: each pruned "
+                    "partial cross-sum, each Gamma_t(x1) and the stage total, not only the vectors kept  "
+                    "[default: 100000].")
 
 
 def _fail(messages, status: int) -> None:
@@ -21,14 +28,21 @@ def _fail(messages, status: int) -> None:
 
 
 def handle_errors(command):
-    """Turn decmdp's documented exceptions into messages and exit statuses."""
+    """Run a command in a worker thread; turn decmdp's exceptions into messages and statuses.
+
+    The numeric kernels release the GIL and run for seconds, while Python
+    handles a signal only in the main thread between bytecodes.  So the
+    command runs in a worker thread and the main thread only waits: Ctrl-C
+    is handled at once, removes the temporary output files in flight and
+    exits with status 130 without waiting for the kernel.
+    """
 
     @functools.wraps(command)
     def wrapper(*args, **kwargs):
         from decmdp.errors import PolicyError, ProblemError, VectorLimitError
 
         try:
-            return command(*args, **kwargs)
+            return _in_worker_thread(command, args, kwargs)
         except ProblemError as exc:
             _fail(exc.errors + ([f"... and {exc.omitted} more error(s)"] if exc.omitted else []),
                   EXIT_BAD_INPUT)
@@ -54,41 +68,108 @@ def handle_errors(command):
     return wrapper
 
 
-class Progress:
-    """One stderr line per stage, once the solve has run for about a second."""
+def _in_worker_thread(command, args, kwargs):
+    from decmdp.outputfile import forget_writes
 
-    def __init__(self, quiet: bool, label: str = ""):
-        self.quiet, self.label = quiet, label
-        self.started = time.perf_counter()
-        self.pending: list[str] = []
+    forget_writes()
+    outcome = {}
+
+    def work():
+        try:
+            outcome["result"] = command(*args, **kwargs)
+        except BaseException as exc:  # handed to the main thread, which reports it
+            outcome["error"] = exc
+
+    worker = threading.Thread(target=work, name="decmdp-command", daemon=True)
+    worker.start()
+    try:
+        while worker.is_alive():
+            worker.join(0.05)
+    except KeyboardInterrupt:
+        _exit_interrupted()
+    if "error" in outcome:
+        error = outcome.pop("error")
+        raise error
+    return outcome.get("result")
+
+
+def _exit_interrupted() -> None:
+    """Remove the temporary files in flight and leave at once (the kernel may still run)."""
+    from decmdp.outputfile import abandon_writes
+
+    written = abandon_writes()
+    message = ("interrupted; nothing was written" if not written
+               else f"interrupted after writing {', '.join(written)}")
+    try:
+        sys.stdout.flush()
+    except (OSError, ValueError):
+        pass
+    try:
+        sys.stderr.write(f"error: {message}\n")
+        sys.stderr.flush()
+    finally:
+        os._exit(EXIT_INTERRUPTED)
+
+
+class Progress:
+    """Progress lines on stderr: none in the first second, then at most one a second.
+
+    The last stage's line (stage 0, the solve's last) is always shown once
+    any line has been, so the final summary is never swallowed.
+    """
+
+    INTERVAL = 1.0
+    """Seconds of silence at the start and between two lines."""
+
+    def __init__(self, quiet: bool, label: str = "", clock=time.perf_counter):
+        self.quiet, self.label, self.clock = quiet, label, clock
+        self.started = clock()
+        self.last_shown: float | None = None
 
     def __call__(self, stats) -> None:
         if self.quiet:
             return
-        elapsed = time.perf_counter() - self.started
-        self.pending.append(f"{self.label}stage {stats.stage}: {stats.kept} vectors "
-                            f"({stats.generated} generated, {stats.lps} LPs), {elapsed:.1f} s elapsed")
-        if elapsed > 1.0:
-            for line in self.pending:
-                click.echo(line, err=True)
-            self.pending.clear()
+        now = self.clock()
+        elapsed = now - self.started
+        due = elapsed >= self.INTERVAL and (self.last_shown is None or now - self.last_shown >= self.INTERVAL)
+        final = stats.stage == 0 and self.last_shown is not None
+        if due or final:
+            click.echo(f"{self.label}stage {stats.stage}: {stats.kept} vectors ({stats.generated} generated, "
+                       f"{stats.lps} LPs), {elapsed:.1f} s elapsed", err=True)
+            self.last_shown = now
 
 
 def check_outputs(paths, force: bool) -> None:
-    """Before any work: outputs are distinct, their folders exist, none is overwritten unasked."""
+    """Before any work: outputs are distinct, writable, and none is overwritten unasked."""
     from pathlib import Path
 
-    given = [Path(p) for p in paths if p is not None]
+    from decmdp.outputfile import check_output
+
     seen = set()
-    for path in given:
+    for path in (Path(p) for p in paths if p is not None):
         key = path.resolve()
         if key in seen:
             raise FileExistsError(f"{path}: given for two outputs; choose different files")
         seen.add(key)
-        if not key.parent.is_dir():
-            raise FileNotFoundError(f"{path}: folder {path.parent} does not exist")
-        if path.exists() and not force:
-            raise FileExistsError(f"{path}: exists; not overwriting it (use --force)")
+        check_output(path, force)
+
+
+def json_text(document) -> str:
+    """One line of strict JSON: a NaN or infinity (never expected) becomes null, not bare NaN."""
+    try:
+        return json.dumps(document, allow_nan=False)
+    except ValueError:
+        return json.dumps(_finite_or_null(document), allow_nan=False)
+
+
+def _finite_or_null(value):
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _finite_or_null(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite_or_null(v) for v in value]
+    return value
 
 
 def fmt(x: float) -> str:

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import sys
 
 import click
 
-from decmdp.cli._common import EXIT_BAD_INPUT, handle_errors
+from decmdp.cli._common import EXIT_BAD_INPUT, handle_errors, json_text
 from decmdp.cli._group import main
 
 
@@ -66,7 +65,7 @@ def info(file, as_json):
         "memory_bytes": model.nbytes,
     }
     if as_json:
-        click.echo(json.dumps(facts))
+        click.echo(json_text(facts))
         return
     click.echo(f"{model.name}: {_headline(model.description)}".rstrip(": "))
     click.echo(f"  player 1      {model.n1} states, {model.m1} actions")

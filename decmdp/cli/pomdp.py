@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 
 import click
 
-from decmdp.cli._common import Progress, check_outputs, fmt, handle_errors, lp_option
+from decmdp.cli._common import MAX_VECTORS_HELP, Progress, check_outputs, fmt, handle_errors, json_text, lp_option
 from decmdp.cli._group import main
 from decmdp.validation import MAX_HORIZON
 
@@ -35,7 +34,7 @@ def pomdp():
               help="Write the stage-0 vectors in pomdp-solve's .alpha format here.")
 @click.option("--dot", type=click.Path(dir_okay=False), help="Write the policy graph (Graphviz DOT) here.")
 @click.option("--max-vectors", type=click.IntRange(min=1), default=None,
-              help="Stop (exit 3) when a stage needs more vectors  [default: 100000].")
+              help=MAX_VECTORS_HELP)
 @lp_option
 @click.option("--force", is_flag=True, help="Overwrite existing output files.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress lines on stderr.")
@@ -53,7 +52,7 @@ def pomdp_solve(file, horizon, infinite, epsilon, as_json, alpha, dot, max_vecto
       decmdp pomdp solve tests/data/tiger.95.POMDP --infinite --epsilon 1e-6 --dot tiger.dot
     """
     from decmdp.errors import ProblemError
-    from decmdp.fileio import write_text_atomic
+    from decmdp.outputfile import write_text_atomic
     from decmdp.pomdp import read_pomdp
     from decmdp.pomdp.solver import solve as solve_pomdp
     from decmdp.pomdp.solver import solve_infinite
@@ -80,7 +79,7 @@ def pomdp_solve(file, horizon, infinite, epsilon, as_json, alpha, dot, max_vecto
     seconds = sum(s.seconds for s in solution.stats)
     cert = solution.certificate
     if as_json:
-        click.echo(json.dumps({
+        click.echo(json_text({
             "value": solution.value(), "error_bound": solution.error_bound, "sense": model.sense.value,
             "horizon": horizon,
             "start": solution.pomdp.start.tolist(), "best_action": solution.best_action(),
@@ -95,7 +94,7 @@ def pomdp_solve(file, horizon, infinite, epsilon, as_json, alpha, dot, max_vecto
     if cert:
         bound = "lower" if model.sense.value == "minimize" else "upper"
         click.echo(f"  within {cert.error_bound:.3g} of the optimum"
-                   + ("" if cert.converged else "; NOT converged to --epsilon: iteration limit reached"))
+                   + ("" if cert.converged else "; NOT converged to --epsilon: iteration limit or float64 precision reached"))
         click.echo(f"  {bound} bound on the optimum  {fmt(cert.optimum_bound)}")
         click.echo(f"  controller: {len(solution.controller)} nodes, exact value {fmt(cert.controller_value)} "
                    f"(certified gap {cert.gap:.3g})")
@@ -131,7 +130,7 @@ def export_pomdp(file, output, horizon, force):
       decmdp pomdp solve tiny.POMDP --horizon 4
     """
     import decmdp
-    from decmdp.fileio import write_text_atomic
+    from decmdp.outputfile import write_text_atomic
     from decmdp.pomdp.export import export_horizon, export_text
 
     check_outputs([output], force)

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
-import json
-
 import click
 
-from decmdp.cli._common import Progress, check_outputs, echo_stage_table, fmt, handle_errors, lp_option
+from decmdp.cli._common import (
+    MAX_VECTORS_HELP,
+    Progress,
+    check_outputs,
+    echo_stage_table,
+    fmt,
+    handle_errors,
+    json_text,
+    lp_option,
+)
 from decmdp.cli._group import main
 
 
@@ -23,7 +30,7 @@ from decmdp.cli._group import main
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write the policy (JSON) here.")
 @click.option("--dot", type=click.Path(dir_okay=False), help="Write the policy graph (Graphviz DOT) here.")
 @click.option("--max-vectors", type=click.IntRange(min=1), default=None,
-              help="Stop (exit 3) when a stage needs more vectors  [default: 100000].")
+              help=MAX_VECTORS_HELP)
 @click.option("--no-bounds", is_flag=True, help="Skip the full-information and blind-player-2 bounds.")
 @lp_option
 @click.option("--force", is_flag=True, help="Overwrite existing output files.")
@@ -42,7 +49,7 @@ def solve(file, horizon, infinite, epsilon, method, as_json, output, dot, max_ve
     """
     import decmdp
     from decmdp.errors import ProblemError
-    from decmdp.fileio import write_text_atomic
+    from decmdp.outputfile import write_text_atomic
     from decmdp.solver import DEFAULT_EPSILON, DEFAULT_MAX_VECTORS
 
     if infinite and horizon is not None:
@@ -60,7 +67,7 @@ def solve(file, horizon, infinite, epsilon, method, as_json, output, dot, max_ve
     if dot:
         write_text_atomic(dot, solution.policy.to_dot(), force=force)
     if as_json:
-        click.echo(json.dumps(solution.summary()))
+        click.echo(json_text(solution.summary()))
         return
     _print_solution(model, solution)
     for path, what in ((output, "policy"), (dot, "policy graph")):
@@ -118,34 +125,40 @@ def _print_solution(model, solution, max_nodes: int = 24) -> None:
 def _print_certificate(model, cert) -> None:
     bound = "lower" if model.sense.value == "minimize" else "upper"
     click.echo(f"  value (vector set)     {fmt(cert.dp_value)}  (within {cert.error_bound:.3g} of the optimum"
-               f"{'' if cert.converged else '; NOT converged to --epsilon: iteration limit reached'})")
+               f"{'' if cert.converged else '; NOT converged to --epsilon: iteration limit or float64 precision reached'})")
     click.echo(f"  {bound} bound on optimum  {fmt(cert.optimum_bound)}")
     click.echo(f"  controller value       {fmt(cert.controller_value)}  (exact; certified gap {cert.gap:.3g})")
     click.echo(f"  iterations             {cert.iterations}  (Bellman residual {cert.residual:.3g}, "
                f"epsilon {cert.epsilon:g})")
 
 
+_HORIZON_HELP = "Evaluate at this horizon instead of the file's (it must be the policy's)."
+
+
 @main.command()
 @click.argument("file", type=click.Path(dir_okay=True))
 @click.argument("policy", type=click.Path(dir_okay=True))
+@click.option("--horizon", type=int, help=_HORIZON_HELP)
 @click.option("--json", "as_json", is_flag=True, help="Print exactly one JSON object.")
 @handle_errors
-def evaluate(file, policy, as_json):
-    """Evaluate POLICY on FILE exactly (forward propagation, no DP).
+def evaluate(file, policy, horizon, as_json):
+    """Evaluate POLICY on the problem in FILE exactly (forward propagation, no DP).
+
+    The policy's horizon must be the problem's; give --horizon to evaluate a
+    policy solved with another one.
 
     \b
     Example:
-      decmdp solve problems/maintenance.json -o policy.json
-      decmdp evaluate problems/maintenance.json policy.json
+      decmdp solve problems/maintenance.json --horizon 4 -o policy.json
+      decmdp evaluate problems/maintenance.json policy.json --horizon 4
     """
     import decmdp
 
-    model = decmdp.load(file)
-    graph = decmdp.load_policy(policy)
+    model, graph = load_problem_and_policy(file, policy, horizon)
     value = decmdp.evaluate(model, graph)
     if as_json:
-        click.echo(json.dumps({"value": value, "sense": model.sense.value, "horizon": graph.horizon,
-                               "policy_nodes": len(graph)}))
+        click.echo(json_text({"value": value, "sense": model.sense.value, "horizon": graph.horizon,
+                              "policy_nodes": len(graph)}))
     else:
         click.echo(f"{model.name}: policy value {fmt(value)} ({model.sense.value}, horizon {graph.horizon}, "
                    f"{len(graph)} nodes)")
@@ -156,9 +169,10 @@ def evaluate(file, policy, as_json):
 @click.argument("policy", type=click.Path(dir_okay=True))
 @click.option("--episodes", type=click.IntRange(min=2), default=10_000, show_default=True)
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True)
+@click.option("--horizon", type=int, help=_HORIZON_HELP)
 @click.option("--json", "as_json", is_flag=True, help="Print exactly one JSON object.")
 @handle_errors
-def simulate(file, policy, episodes, seed, as_json):
+def simulate(file, policy, episodes, seed, horizon, as_json):
     """Monte Carlo estimate of POLICY's value on FILE, with a 95% interval.
 
     \b
@@ -169,10 +183,10 @@ def simulate(file, policy, episodes, seed, as_json):
 
     import decmdp
 
-    model = decmdp.load(file)
-    result = decmdp.simulate(model, decmdp.load_policy(policy), episodes=episodes, seed=seed)
+    model, graph = load_problem_and_policy(file, policy, horizon)
+    result = decmdp.simulate(model, graph, episodes=episodes, seed=seed)
     if as_json:
-        click.echo(json.dumps(dataclasses.asdict(result) | {"sense": model.sense.value}))
+        click.echo(json_text(dataclasses.asdict(result) | {"sense": model.sense.value}))
     else:
         click.echo(f"{model.name}: mean {fmt(result.mean)} +- {fmt(result.stderr)} (standard error); "
                    f"95% interval [{fmt(result.ci_low)}, {fmt(result.ci_high)}] over {episodes} episodes, "
@@ -180,3 +194,28 @@ def simulate(file, policy, episodes, seed, as_json):
         if result.bias_bound:
             click.echo(f"  (infinite horizon: episodes cut after {result.steps} stages; truncation bias "
                        f"at most {result.bias_bound:.3g})")
+
+
+def load_problem_and_policy(file, policy, horizon):
+    """The problem (at ``horizon`` if given) and the policy; errors name the file at fault."""
+    import decmdp
+
+    swapped = "the arguments look swapped: give the problem file first, then the policy file"
+    try:
+        model = decmdp.load(file)
+        if horizon is not None:
+            model = model.with_horizon(horizon)
+    except decmdp.ProblemError as exc:
+        hint = [swapped] if any("this is a policy file" in m for m in exc.errors) else []
+        raise decmdp.ProblemError(_prefixed(file, exc.errors) + hint, exc.omitted) from None
+    try:
+        graph = decmdp.load_policy(policy)
+        graph.check(model)
+    except decmdp.PolicyError as exc:
+        hint = [swapped] if any("this is a problem file" in m for m in exc.errors) else []
+        raise decmdp.PolicyError(_prefixed(policy, exc.errors) + hint) from None
+    return model, graph
+
+
+def _prefixed(path, messages):
+    return [m if m.startswith(f"{path}:") else f"{path}: {m}" for m in messages]

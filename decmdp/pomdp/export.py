@@ -30,7 +30,7 @@ import numpy as np
 from decmdp.errors import ProblemError
 from decmdp.model import TwoPlayerMDP
 from decmdp.pomdp.model import Pomdp
-from decmdp.pomdp.writer import format_pomdp
+from decmdp.pomdp.writer import comment_text, format_pomdp
 
 MAX_EXPORT_NUMBERS = 20_000_000
 """Refuse to write more than this many matrix entries (``A * S * (S + O)``)."""
@@ -107,14 +107,15 @@ def to_pomdp(model: TwoPlayerMDP) -> Pomdp:
 def export_text(model: TwoPlayerMDP) -> str:
     """The ``.POMDP`` text, with a comment header mapping indices to names."""
     header = [
-        f"# {model.name}: the naive centralized POMDP of a decmdp two-player problem.",
+        f"# {comment_text(model.name)}: the naive centralized POMDP of a decmdp two-player problem.",
         f"# Solve with horizon {export_horizon(model)} (= {model.horizon} stages + 2); its value at the",
         "# start belief is the two-player optimum.  States are <stage>_<x1>_<x2>, observations",
         "# <stage>_<x1>, actions a<u1>_<u2 for x2=0>-<u2 for x2=1>-..., all by index:",
-        "#   x1: " + ", ".join(f"{i}={n}" for i, n in enumerate(model.player1_states)),
-        "#   x2: " + ", ".join(f"{i}={n}" for i, n in enumerate(model.player2_states)),
-        "#   u1: " + ", ".join(f"{i}={n}" for i, n in enumerate(model.player1_actions)),
-        "#   u2: " + ", ".join(f"{i}={n}" for i, n in enumerate(model.player2_actions)),
+        "#   x1: " + ", ".join(f"{i}={comment_text(n)}" for i, n in enumerate(model.player1_states)),
+        "#   x2: " + ", ".join(f"{i}={comment_text(n)}" for i, n in enumerate(model.player2_states)),
+        "#   u1: " + ", ".join(f"{i}={comment_text(n)}" for i, n in enumerate(model.player1_actions)),
+        "#   u2: " + ", ".join(f"{i}={comment_text(n)}" for i, n in enumerate(model.player2_actions)),
     ]
     body = format_pomdp(to_pomdp(model))
     return "\n".join(header) + "\n" + body
+

@@ -39,6 +39,7 @@ from typing import NamedTuple
 import numpy as np
 
 from decmdp.errors import ProblemError
+from decmdp.inputfile import InputError, read_bytes
 from decmdp.model import Sense
 from decmdp.pomdp.model import (
     MAX_LISTED_ERRORS,
@@ -65,9 +66,13 @@ MAX_COUNT = 10**6
 """Refuse ``states: N`` (and actions, observations) with ``N`` above this."""
 
 _TOKEN = re.compile(
-    r"(?P<space>[^\S\n]+)|(?P<newline>\n)|(?P<comment>#[^\n]*)"
+    # text that may be a run of numbers (the rows and matrices that make up nearly
+    # all of a large file): read in bulk when it is one, else word by word
+    r"(?P<run>[-+.\d][-+.\deE \t\r\n]*)(?=[\s:#*]|\Z)"
+    r"|(?P<space>[^\S\n]+)|(?P<newline>\n)|(?P<comment>#[^\n]*)"
     r"|(?P<colon>:)|(?P<star>\*)|(?P<word>[^\s:#*]+)"
 )
+_WORD = re.compile(r"\S+")
 _UINT = re.compile(r"\d+")
 _UINT_DIGITS = 15  # longer digit strings are "too large" without int() cost
 
@@ -115,8 +120,39 @@ def _describe(tok: _Token) -> str:
     return "end of file" if tok.kind == "eof" else repr(tok.text)
 
 
-def _tokenize(text: str) -> list[_Token]:
+class _Run:
+    """Consecutive numbers read in bulk; a single one becomes a token only when asked for."""
+
+    def __init__(self, text: str, values: np.ndarray, line: int, column: int):
+        self.text, self.values, self.line, self.column = text, values, line, column
+        self.words: list[re.Match] = []
+        self.unread = _WORD.finditer(text)
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+    def token(self, k: int) -> _Token:
+        """The ``k``-th number as a token, with its line and column (for messages)."""
+        while len(self.words) <= k:
+            self.words.append(next(self.unread))
+        word = self.words[k]
+        before = self.text[:word.start()]
+        newlines = before.count("\n")
+        column = (word.start() - before.rfind("\n") if newlines else self.column + word.start())
+        return _number_token(word.group(), self.line + newlines, column, float(self.values[k]))
+
+
+def _number_token(word: str, line: int, column: int, value: float) -> _Token:
+    index = -1
+    if _UINT.fullmatch(word):
+        index = int(word) if len(word) <= _UINT_DIGITS else 10**_UINT_DIGITS
+    return _Token("number", word, line, column, value, index)
+
+
+def _tokenize(text: str) -> tuple[list[_Token], dict[int, _Run]]:
+    """The tokens of ``text``, and the runs of numbers by their position among the tokens."""
     tokens: list[_Token] = []
+    runs: dict[int, _Run] = {}
     line, line_start = 1, 0
     for m in _TOKEN.finditer(text):
         kind = m.lastgroup
@@ -127,34 +163,95 @@ def _tokenize(text: str) -> list[_Token]:
             continue
         word = m.group()
         col = m.start() - line_start + 1
+        if kind == "run":
+            values = _bulk_numbers(word)
+            prev = tokens[-1] if tokens else None
+            lone_sign = prev is not None and prev.kind == "bad" and prev.text in ("+", "-")
+            if values is not None and not lone_sign:
+                runs[len(tokens)] = _Run(word, values, line, col)
+                tokens.append(_Token("run", "", line, col))
+            else:  # out-of-range numbers or a sign before the first: one by one
+                for sub in _WORD.finditer(word):
+                    before = word[:sub.start()]
+                    newlines = before.count("\n")
+                    sub_col = sub.start() - before.rfind("\n") if newlines else col + sub.start()
+                    _add_word(tokens, sub.group(), line + newlines, sub_col)
+            newlines = word.count("\n")
+            if newlines:
+                line, line_start = line + newlines, m.start() + word.rfind("\n") + 1
+            continue
         if kind != "word":
             tokens.append(_Token(kind, word, line, col))
-        elif NUMBER_PATTERN.fullmatch(word):
-            value = float(word)
-            if not np.isfinite(value):
-                tokens.append(_Token("bad", word, line, col, problem=f"number {word!r} is out of range"))
-                continue
-            index = -1
-            if _UINT.fullmatch(word):
-                index = int(word) if len(word) <= _UINT_DIGITS else 10**_UINT_DIGITS
-            # A lone sign before a number ("- 4") belongs to it, as in pomdp-solve.
-            prev = tokens[-1] if tokens else None
-            if prev is not None and prev.kind == "bad" and prev.text in ("+", "-") and word[0] not in "+-":
-                tokens[-1] = _Token("number", prev.text + word, prev.line, prev.column,
-                                    -value if prev.text == "-" else value)
-                continue
-            tokens.append(_Token("number", word, line, col, value, index))
-        elif NAME_PATTERN.fullmatch(word):
-            tokens.append(_Token("name", word, line, col))
         else:
-            tokens.append(_Token(
-                "bad", word, line, col,
-                problem=f"invalid token {word!r}: names start with a letter and "
-                "continue with letters, digits, '_' or '-'; numbers look like "
-                "12, -0.5 or 1e-3",
-            ))
+            _add_word(tokens, word, line, col)
     tokens.append(_Token("eof", "", line, len(text) - line_start + 1))
-    return tokens
+    return tokens, runs
+
+
+def _bulk_numbers(text: str) -> np.ndarray | None:
+    """The numbers of ``text`` if it holds at least three, all finite numbers; else None.
+
+    On this alphabet (digits, signs, '.', 'e', 'E') ``float`` accepts exactly
+    what :data:`NUMBER_PATTERN` matches.
+    """
+    words = text.split()
+    if len(words) < 3:
+        return None
+    try:
+        values = np.fromiter(map(float, words), dtype=np.float64, count=len(words))
+    except ValueError:
+        return None
+    return values if np.isfinite(values).all() else None
+
+
+def _add_word(tokens: list[_Token], word: str, line: int, col: int) -> None:
+    if NUMBER_PATTERN.fullmatch(word):
+        value = float(word)
+        if not np.isfinite(value):
+            tokens.append(_Token("bad", word, line, col, problem=f"number {word!r} is out of range"))
+            return
+        # A lone sign before a number ("- 4") belongs to it, as in pomdp-solve.
+        prev = tokens[-1] if tokens else None
+        if prev is not None and prev.kind == "bad" and prev.text in ("+", "-") and word[0] not in "+-":
+            tokens[-1] = _Token("number", prev.text + word, prev.line, prev.column,
+                                -value if prev.text == "-" else value)
+            return
+        tokens.append(_number_token(word, line, col, value))
+    elif NAME_PATTERN.fullmatch(word):
+        tokens.append(_Token("name", word, line, col))
+    else:
+        tokens.append(_Token(
+            "bad", word, line, col,
+            problem=f"invalid token {word!r}: names start with a letter and "
+            "continue with letters, digits, '_' or '-'; numbers look like "
+            "12, -0.5 or 1e-3",
+        ))
+
+
+class _Numbers:
+    """Numbers read in a row (from runs and single tokens): their values, and each one's token."""
+
+    def __init__(self, parts):
+        self.parts = parts  # a number _Token, or (_Run, first, stop)
+
+    @staticmethod
+    def _size(part) -> int:
+        return 1 if isinstance(part, _Token) else part[2] - part[1]
+
+    def __len__(self) -> int:
+        return sum(map(self._size, self.parts))
+
+    def values(self) -> np.ndarray:
+        chunks = [np.array([p.value]) if isinstance(p, _Token) else p[0].values[p[1]:p[2]]
+                  for p in self.parts]
+        return np.concatenate(chunks) if chunks else np.zeros(0)
+
+    def token(self, k: int) -> _Token:
+        for part in self.parts:
+            if k < self._size(part):
+                return part if isinstance(part, _Token) else part[0].token(part[1] + k)
+            k -= self._size(part)
+        raise IndexError(k)
 
 
 _PREAMBLE = ("discount", "values", "states", "actions", "observations")
@@ -176,8 +273,9 @@ class _Op(NamedTuple):
 class _Parser:
     def __init__(self, text: str, filename: str):
         self.filename = filename
-        self.tokens = _tokenize(text)
+        self.tokens, self.runs = _tokenize(text)
         self.pos = 0
+        self.sub = 0  # position inside the run at self.pos
         self.seen: dict[str, _Token] = {}
         self.discount: float | None = None
         self.sense = Sense.MAXIMIZE
@@ -196,13 +294,19 @@ class _Parser:
 
     def peek(self) -> _Token:
         tok = self.tokens[self.pos]
+        if tok.kind == "run":
+            return self.runs[self.pos].token(self.sub)
         if tok.kind == "bad":
             raise self.error(tok, tok.problem)
         return tok
 
     def advance(self) -> _Token:
         tok = self.peek()
-        if tok.kind != "eof":
+        if self.tokens[self.pos].kind == "run":
+            self.sub += 1
+            if self.sub == len(self.runs[self.pos]):
+                self.pos, self.sub = self.pos + 1, 0
+        elif tok.kind != "eof":
             self.pos += 1
         return tok
 
@@ -220,11 +324,18 @@ class _Parser:
             raise self.error(tok, f"expected {what} (number), got {_describe(tok)}")
         return tok
 
-    def numbers(self) -> list[_Token]:
-        out = []
-        while self.peek().kind == "number":
-            out.append(self.advance())
-        return out
+    def numbers(self) -> _Numbers:
+        parts = []
+        while True:
+            tok = self.tokens[self.pos]
+            if tok.kind == "run":
+                parts.append((self.runs[self.pos], self.sub, len(self.runs[self.pos])))
+                self.pos, self.sub = self.pos + 1, 0
+            elif tok.kind == "number":
+                parts.append(tok)
+                self.pos += 1
+            else:
+                return _Numbers(parts)
 
     # -- top level -----------------------------------------------------
     def parse(self) -> Pomdp:
@@ -319,8 +430,11 @@ class _Parser:
 
     def ref(self, kind: str, after: str):
         """One action/state/observation reference: an index, or slice(None) for '*'."""
+        return self.resolve(self.advance(), kind, after)
+
+    def resolve(self, tok: _Token, kind: str, after: str):
+        """The index a reference token stands for, or slice(None) for '*'."""
         key = _KINDS[kind]
-        tok = self.advance()
         names = self.names[key]
         if tok.kind == "star":
             return slice(None)
@@ -378,22 +492,21 @@ class _Parser:
             self.start[self.ref("state", "start:")] = 1.0
         elif first.kind == "number":
             nums = self.numbers()
-            if len(nums) == 1 and n > 1 and nums[0].index >= 0:
+            if len(nums) == 1 and n > 1 and nums.token(0).index >= 0:
                 self.start = np.zeros(n)
-                self.pos -= 1
-                self.start[self.ref("state", "start:")] = 1.0
+                self.start[self.resolve(nums.token(0), "state", "start:")] = 1.0
             else:
                 self.check_count(nums, n, f"start: expected {n} probabilities (one per state)")
-                self.start = np.array([t.value for t in nums])
+                self.start = nums.values()
         else:
             raise self.error(
                 first,
                 f"expected {n} start probabilities, 'uniform' or a state after 'start:', got {_describe(first)}",
             )
 
-    def check_count(self, nums: list[_Token], want: int, what: str) -> None:
+    def check_count(self, nums: _Numbers, want: int, what: str) -> None:
         if len(nums) > want:
-            raise self.error(nums[want], f"{what}, got more than {want}")
+            raise self.error(nums.token(want), f"{what}, got more than {want}")
         if len(nums) < want:
             nxt = self.peek()
             raise self.error(nxt, f"{what}, got {len(nums)} before {_describe(nxt)}")
@@ -408,8 +521,8 @@ class _Parser:
         texts: list[str] = []
         where: list = []
         while True:
+            texts.append(self.peek().text)
             where.append(self.ref(axes[len(where)], label))
-            texts.append(self.tokens[self.pos - 1].text)
             label = f"{table}: " + " : ".join(texts)
             if len(where) == len(axes) or self.peek().kind != "colon":
                 break
@@ -439,7 +552,7 @@ class _Parser:
             raise self.error(nxt, "'reset' is not supported")
         else:
             nums = self.numbers()
-            if not nums:
+            if not len(nums):
                 shape = " x ".join(map(str, rest))
                 choices = [f"{'a row' if len(rest) == 1 else 'a matrix'} of {shape} numbers"]
                 if table != "R":
@@ -456,7 +569,7 @@ class _Parser:
             else:
                 desc = f"{label}: expected a {rest[0]} x {rest[1]} matrix ({want} numbers)"
             self.check_count(nums, want, desc)
-            value = np.array([t.value for t in nums]).reshape(rest)
+            value = nums.values().reshape(rest)
         self.ops.append(_Op(table, tuple(where), value, head))
 
     # -- assembling the model --------------------------------------------
@@ -568,10 +681,9 @@ def read_pomdp(path) -> Pomdp:
     """
     filename = str(path)
     try:
-        data = Path(path).read_bytes()
-    except OSError as exc:
-        reason = exc.strerror or exc.__class__.__name__
-        raise PomdpFormatError(f"{filename}: cannot read: {reason}", filename) from exc
+        data = read_bytes(path, ".POMDP file")
+    except InputError as exc:
+        raise PomdpFormatError(str(exc), filename) from None
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

@@ -30,11 +30,14 @@ from decmdp.core.infinite import close_cycles, infinite_value_iteration
 from decmdp.core.prune import LPSolver
 from decmdp.core.types import BackupData, StageStats
 from decmdp.core.value_iteration import value_iteration
+from decmdp import dot
 from decmdp.errors import ProblemError
 from decmdp.model import Sense
 from decmdp.pomdp.controller import PomdpController, controller_from_stage
 from decmdp.pomdp.model import Pomdp
+from decmdp.solver import require_finite
 from decmdp.tolerances import DEFAULT_TOLERANCES, Tolerances, rounding_bound
+from decmdp.validation import MAX_VALUE_MAGNITUDE, total_bound
 
 
 @dataclasses.dataclass(frozen=True)
@@ -123,12 +126,12 @@ class PomdpSolution:
             t, row = queue.pop()
             sv = stages[t]
             name = f"t{t}_{row}"
-            lines.append(f"  {name} [label=\"t={t}\\n{self.pomdp.actions[sv.action[row]]}\"];")
+            lines.append(f"  {name} [label={dot.label(f't={t}', self.pomdp.actions[sv.action[row]])}];")
             if t + 1 >= self.horizon:
                 continue
             for o in np.flatnonzero(sv.successor[row] >= 0):
                 child = (t + 1, int(sv.successor[row, o]))
-                lines.append(f"  {name} -> t{child[0]}_{child[1]} [label=\"{self.pomdp.observations[o]}\"];")
+                lines.append(f"  {name} -> t{child[0]}_{child[1]} [label={dot.quote(self.pomdp.observations[o])}];")
                 if child not in seen:
                     seen.add(child)
                     queue.append(child)
@@ -195,13 +198,28 @@ def solve(pomdp: Pomdp, horizon: int, *, max_vectors: int | None = None,
     Returns
     -------
     PomdpSolution
+
+    Raises
+    ------
+    ProblemError
+        When the rewards are so large that the total over ``horizon`` stages
+        could overflow float64.
     """
     if isinstance(horizon, bool) or not isinstance(horizon, (int, np.integer)) or horizon < 1:
         raise ValueError(f"horizon: is {horizon!r}, expected a positive integer")
-    stages, stats = value_iteration(reduce_pomdp(pomdp), int(horizon), "lifted", tolerances,
-                                    max_vectors, progress, lp)
+    with np.errstate(over="ignore", invalid="ignore"):  # huge rewards: reported just below
+        data = reduce_pomdp(pomdp)
+    largest = np.abs(data.cost).max(initial=0.0)
+    bound = total_bound([largest], 0.0, int(horizon), pomdp.discount)
+    if not bound <= MAX_VALUE_MAGNITUDE:
+        kind = "reward" if pomdp.sense is Sense.MAXIMIZE else "cost"
+        raise ProblemError(f"R: an expected {kind} of {largest:.3g} per stage over {horizon} stages could "
+                           f"total {bound:.3g}, beyond the limit of {MAX_VALUE_MAGNITUDE:.0e} (float64 ends "
+                           f"near 1.8e308); scale the {kind}s down")
+    stages, stats = value_iteration(data, int(horizon), "lifted", tolerances, max_vectors, progress, lp)
     sign = Sense(pomdp.sense).sign
     first = stages[0]
+    require_finite(first.values, "stage-0 alpha vectors")
     magnitude = float(np.max(np.abs(first.values), initial=0.0))
     error_bound = stats[-1].error_bound + rounding_bound(len(pomdp.states) + 1, magnitude)
     return PomdpSolution(

@@ -15,10 +15,15 @@ The output reads back to an equal model: every number is written with
 from __future__ import annotations
 
 from decmdp.errors import ProblemError
-from decmdp.fileio import write_text_atomic
+from decmdp.outputfile import write_text_atomic
 from decmdp.model import Sense
 from decmdp.pomdp.model import Pomdp
 from decmdp.pomdp.parser import NAME_PATTERN, RESERVED_WORDS
+
+
+def comment_text(text: str) -> str:
+    """``text`` for a ``#`` comment line: anything not printable (a newline) escaped."""
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
 
 
 def _num(x) -> str:
@@ -74,7 +79,7 @@ def format_pomdp(pomdp: Pomdp) -> str:
     st, ac = pomdp.states, pomdp.actions
     lines = []
     if pomdp.name:
-        lines.append(f"# {pomdp.name}".replace("\n", " "))
+        lines.append(f"# {comment_text(pomdp.name)}")
     lines += [
         f"discount: {_num(pomdp.discount)}",
         f"values: {'reward' if pomdp.sense is Sense.MAXIMIZE else 'cost'}",
