@@ -12,12 +12,13 @@ import difflib
 import json
 import math
 import os
+import sys
 import tempfile
 from pathlib import Path
 
 import numpy as np
 
-from decmdp.errors import ProblemError
+from decmdp.errors import ProblemError, counted
 from decmdp.model import Sense, TwoPlayerMDP, sense_field
 from decmdp.validation import Axes, ErrorList, check_names
 
@@ -42,7 +43,7 @@ def load(path: str | os.PathLike) -> TwoPlayerMDP:
     Parameters
     ----------
     path : str or path-like
-        The JSON file.
+        The JSON file; ``"-"`` reads standard input (name ``stdin``).
 
     Returns
     -------
@@ -54,6 +55,12 @@ def load(path: str | os.PathLike) -> TwoPlayerMDP:
         The file is missing, unreadable, not UTF-8, not JSON, or not a valid
         problem; the messages say which and where.
     """
+    if str(path) == "-":
+        try:
+            text = sys.stdin.buffer.read().decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise ProblemError(f"stdin: not UTF-8 text (byte {exc.start})") from None
+        return loads(text, default_name="stdin", source="stdin")
     path = Path(path)
     try:
         text = path.read_bytes().decode("utf-8")
@@ -141,6 +148,9 @@ def from_document(document, default_name: str = "unnamed") -> TwoPlayerMDP:
             array = reader(document[field], field, layout, errors, stages)
             if array is not None:
                 arrays[field] = array
+    if errors and form == DENSE and _looks_sparse(document, layouts):
+        errors.messages.insert(0, f"format: is {DENSE!r} but the fields are lists of sparse entries "
+                                  f"[name, ..., value]; did you mean {SPARSE!r}?")
     errors.raise_if_any()
 
     return TwoPlayerMDP.from_arrays(
@@ -158,6 +168,13 @@ def from_document(document, default_name: str = "unnamed") -> TwoPlayerMDP:
         name=document.get("name", default_name),
         description=document.get("description", ""),
     )
+
+
+def _looks_sparse(document: dict, fields) -> bool:
+    """Does some field hold entries ``[name, ..., value]`` (a dense field never holds names)?"""
+    return any(isinstance(document.get(field), list) and document[field]
+               and isinstance(document[field][0], list) and document[field][0]
+               and isinstance(document[field][0][0], str) for field in fields)
 
 
 def _check_keys(prefix: str, block: dict, known, errors: ErrorList) -> None:
@@ -230,7 +247,7 @@ def _read_dense(value, field: str, layout, errors: ErrorList, stages: int):
                        f"{len(names)} (one per {label})")
             return
         if len(node) != len(names):
-            errors.add(f"{axes.label(index)}: has {len(node)} entries, expected {len(names)} "
+            errors.add(f"{axes.label(index)}: has {counted(len(node), 'entry')}, expected {len(names)} "
                        f"(one per {label})")
             return
         for i, child in enumerate(node):

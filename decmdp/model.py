@@ -23,7 +23,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from decmdp.errors import ProblemError
+from decmdp.errors import ProblemError, counted
 from decmdp.validation import (
     Axes,
     ErrorList,
@@ -429,4 +429,4 @@ def _infer_sizes(arrays, factored: bool, cost_field: str, errors: ErrorList) -> 
 def _check_cost_stages(cost: np.ndarray, horizon: int, errors: ErrorList) -> None:
     if cost.ndim == 5 and cost.shape[0] < horizon:
         errors.add(f"horizon: is {horizon}, but the time-varying cost gives only "
-                   f"{cost.shape[0]} stage(s); expected horizon <= {cost.shape[0]}")
+                   f"{counted(cost.shape[0], 'stage')}; expected horizon <= {cost.shape[0]}")

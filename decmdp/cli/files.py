@@ -9,6 +9,7 @@ import click
 
 from decmdp.cli._common import EXIT_BAD_INPUT, handle_errors
 from decmdp.cli._group import main
+from decmdp.errors import counted
 
 
 @main.command()
@@ -19,7 +20,7 @@ def validate(files):
 
     \b
     Example:
-      decmdp validate problems/*.json
+      decmdp validate *.json
     """
     from decmdp import ProblemError, load
 
@@ -34,7 +35,7 @@ def validate(files):
                 prefix = "" if message.startswith(f"{path}:") else f"{path}: "
                 click.echo(f"error: {prefix}{message}", err=True)
             if exc.omitted:
-                click.echo(f"error: {path}: ... and {exc.omitted} more error(s)", err=True)
+                click.echo(f"error: {path}: ... and {counted(exc.omitted, 'more error', 'more errors')}", err=True)
     if failed:
         sys.exit(EXIT_BAD_INPUT)
 
@@ -48,7 +49,7 @@ def info(file, as_json):
 
     \b
     Example:
-      decmdp info problems/maintenance.json
+      decmdp info problem.json
     """
     from decmdp import load
 
@@ -105,7 +106,7 @@ def convert(file, form, output, force):
 
     \b
     Example:
-      decmdp convert problems/maintenance.json --to dense -o maintenance-dense.json
+      decmdp convert problem.json --to dense -o problem-dense.json
     """
     from decmdp import DENSE, SPARSE, load, save
 

@@ -17,7 +17,7 @@ def pomdp():
 
     \b
     Example:
-      decmdp pomdp solve tests/data/tiger.95.POMDP --horizon 10
+      decmdp pomdp solve tiger.POMDP --horizon 10
     """
 
 
@@ -42,7 +42,7 @@ def pomdp_solve(file, horizon, as_json, alpha, dot, max_vectors, force, quiet):
 
     \b
     Example:
-      decmdp pomdp solve tests/data/tiger.95.POMDP --horizon 10 --alpha tiger.alpha
+      decmdp pomdp solve tiger.POMDP --horizon 10 --alpha tiger.alpha
     """
     from decmdp.fileio import write_text_atomic
     from decmdp.pomdp import read_pomdp
@@ -90,8 +90,8 @@ def export_pomdp(file, output, horizon, force):
 
     \b
     Example:
-      decmdp export-pomdp problems/tiny-by-hand.json -o tiny.POMDP
-      decmdp pomdp solve tiny.POMDP --horizon 4
+      decmdp export-pomdp problem.json -o problem.POMDP
+      decmdp pomdp solve problem.POMDP --horizon 4
     """
     import decmdp
     from decmdp.fileio import write_text_atomic

@@ -29,9 +29,9 @@ def solve(file, horizon, method, as_json, output, dot, max_vectors, no_bounds, f
 
     \b
     Examples:
-      decmdp solve problems/maintenance.json
-      decmdp solve problems/maintenance.json --horizon 4 -o policy.json --dot policy.dot
-      decmdp solve problems/maintenance.json --json | python -m json.tool
+      decmdp solve problem.json
+      decmdp solve problem.json --horizon 4 -o policy.json --dot policy.dot
+      decmdp solve problem.json --json | python -m json.tool
     """
     import decmdp
     from decmdp.fileio import write_text_atomic
@@ -97,8 +97,8 @@ def evaluate(file, policy, as_json):
 
     \b
     Example:
-      decmdp solve problems/maintenance.json -o policy.json
-      decmdp evaluate problems/maintenance.json policy.json
+      decmdp solve problem.json -o policy.json
+      decmdp evaluate problem.json policy.json
     """
     import decmdp
 
@@ -116,8 +116,10 @@ def evaluate(file, policy, as_json):
 @main.command()
 @click.argument("file", type=click.Path(dir_okay=True))
 @click.argument("policy", type=click.Path(dir_okay=True))
-@click.option("--episodes", type=click.IntRange(min=2), default=10_000, show_default=True)
-@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True)
+@click.option("--episodes", type=click.IntRange(min=2), default=10_000, show_default=True,
+              help="Number of simulated episodes.")
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Seed of the random generator; the same seed gives the same result.")
 @click.option("--json", "as_json", is_flag=True, help="Print exactly one JSON object.")
 @handle_errors
 def simulate(file, policy, episodes, seed, as_json):
@@ -125,7 +127,7 @@ def simulate(file, policy, episodes, seed, as_json):
 
     \b
     Example:
-      decmdp simulate problems/maintenance.json policy.json --episodes 100000 --seed 1
+      decmdp simulate problem.json policy.json --episodes 100000 --seed 1
     """
     import dataclasses
 
