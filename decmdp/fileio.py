@@ -388,8 +388,8 @@ def save(model: TwoPlayerMDP, path: str | os.PathLike, form: str = DENSE, force:
     write_text_atomic(path, dumps(model, form), force=force)
 
 
-def write_text_atomic(path: str | os.PathLike, text: str, force: bool = False) -> None:
-    """Write ``text`` to ``path`` through a temporary file and a rename.
+def write_text_atomic(path: str | os.PathLike, text: str | bytes, force: bool = False) -> None:
+    """Write ``text`` (UTF-8) or bytes to ``path`` through a temporary file and a rename.
 
     Raises
     ------
@@ -403,7 +403,8 @@ def write_text_atomic(path: str | os.PathLike, text: str, force: bool = False) -
         raise FileNotFoundError(f"{path}: folder {path.parent} does not exist")
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        binary = isinstance(text, bytes)
+        with os.fdopen(fd, "wb" if binary else "w", encoding=None if binary else "utf-8") as handle:
             handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())

@@ -239,6 +239,27 @@ class PolicyGraph:
         body = ",\n".join("    " + json.dumps(n) for n in nodes)
         return f"{head},\n  \"nodes\": [\n{body}\n  ]\n}}\n"
 
+    def plot(self, path, engine: str = "auto") -> None:
+        """Draw the policy graph to ``path`` (``.png``, ``.svg``, ``.pdf``).
+
+        Parameters
+        ----------
+        path : str or path-like
+        engine : {"auto", "graphviz", "matplotlib"}
+            ``auto``: Graphviz's ``dot`` when it is on PATH, else a layered
+            layout drawn with matplotlib (extra ``decmdp[plot]``).
+
+        Raises
+        ------
+        decmdp.plot.MissingPlotExtra
+            If matplotlib is needed and not installed.
+        ValueError
+            For an unknown format or engine, or a graph too large to draw.
+        """
+        from decmdp.plot import check_format, policy_picture, save_picture
+
+        save_picture(policy_picture(self, check_format(path), engine), path)
+
     def to_dot(self) -> str:
         """Graphviz DOT text: one box per node, edges labelled with ``x1'``."""
         lines = [f"digraph {json.dumps(self.problem or 'policy')} {{", "  rankdir=LR;",

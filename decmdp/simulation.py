@@ -63,16 +63,8 @@ def simulate(model: TwoPlayerMDP, policy: PolicyGraph, episodes: int = 10_000,
     ValueError
         If ``episodes < 2``.
     """
-    if isinstance(episodes, bool) or not isinstance(episodes, int) or episodes < 2:
-        raise ValueError(f"episodes: is {episodes!r}, expected an integer >= 2")
-    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or seed < 0):
-        raise ValueError(f"seed: is {seed!r}, expected a non-negative integer or None")
-    policy.check(model)
-    tables = policy.tables()
-    rng = np.random.default_rng(seed)
     count, mean, m2 = 0, 0.0, 0.0
-    for start in range(0, episodes, CHUNK):
-        totals = _run_episodes(model, policy.horizon, tables, min(CHUNK, episodes - start), rng)
+    for totals in _episode_chunks(model, policy, episodes, seed):
         # Chan et al.'s pairwise update of the running mean and sum of squared deviations
         n, chunk_mean = totals.size, float(totals.mean())
         delta = chunk_mean - mean
@@ -81,6 +73,33 @@ def simulate(model: TwoPlayerMDP, policy: PolicyGraph, episodes: int = 10_000,
         count += n
     stderr = math.sqrt(m2 / (count - 1) / count)
     return SimulationResult(mean, stderr, mean - Z_95 * stderr, mean + Z_95 * stderr, episodes, seed)
+
+
+def sample_returns(model: TwoPlayerMDP, policy: PolicyGraph, episodes: int = 10_000,
+                   seed: int | None = None) -> np.ndarray:
+    """The total discounted cost (or reward) of each episode, in the problem's sense.
+
+    The same draws as :func:`simulate` with the same arguments (whose mean
+    they have); parameters and errors as there.
+
+    Returns
+    -------
+    ndarray, shape (episodes,)
+    """
+    return np.concatenate(list(_episode_chunks(model, policy, episodes, seed)))
+
+
+def _episode_chunks(model: TwoPlayerMDP, policy: PolicyGraph, episodes, seed):
+    """Checked arguments, then the episode totals in chunks of at most :data:`CHUNK`."""
+    if isinstance(episodes, bool) or not isinstance(episodes, int) or episodes < 2:
+        raise ValueError(f"episodes: is {episodes!r}, expected an integer >= 2")
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or seed < 0):
+        raise ValueError(f"seed: is {seed!r}, expected a non-negative integer or None")
+    policy.check(model)
+    tables = policy.tables()
+    rng = np.random.default_rng(seed)
+    for start in range(0, episodes, CHUNK):
+        yield _run_episodes(model, policy.horizon, tables, min(CHUNK, episodes - start), rng)
 
 
 def _run_episodes(model: TwoPlayerMDP, horizon: int, tables, episodes: int,

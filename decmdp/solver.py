@@ -80,6 +80,37 @@ class Solution:
             "stats": [s._asdict() for s in sorted(self.stats, key=lambda s: s.stage)],
         }
 
+    def plot_value(self, path=None, *, stage: int = 0, x1: str | None = None):
+        """Draw the value function over the belief of player 2's belief about ``x2``, each region
+        coloured by the optimal ``u1`` and prescription.
+
+        Needs the extra ``decmdp[plot]`` (matplotlib).
+
+        Parameters
+        ----------
+        path : str or path-like, optional
+            Write the picture here (``.png``, ``.svg`` or ``.pdf``) and return
+            None; without it, return the matplotlib Figure.
+        stage : int
+            ``0 .. horizon - 1``.
+        x1 : str, optional
+            Player 1's observed state; default the first initial one.
+
+        Raises
+        ------
+        decmdp.plot.MissingPlotExtra
+            If matplotlib is not installed.
+        ValueError
+            For an unknown stage, x1 or figure format.
+        """
+        from decmdp.plot import solution_value_figure, save_figure
+
+        figure = solution_value_figure(self, stage, x1)
+        if path is None:
+            return figure
+        save_figure(figure, path)
+        return None
+
 
 def solve(
     model: TwoPlayerMDP,

@@ -86,6 +86,44 @@ class PomdpSolution:
         return "".join(f"{a}\n{' '.join(repr(float(v)) for v in row)}\n\n"
                        for a, row in zip(self.actions, self.vectors))
 
+    def plot_value(self, path=None, *, stage: int = 0):
+        """Draw the value function over the belief, each region coloured by the optimal action.
+
+        Needs the extra ``decmdp[plot]`` (matplotlib).
+
+        Parameters
+        ----------
+        path : str or path-like, optional
+            Write the picture here (``.png``, ``.svg`` or ``.pdf``) and return
+            None; without it, return the matplotlib Figure.
+        stage : int
+            ``0 .. horizon - 1``.
+
+        Raises
+        ------
+        decmdp.plot.MissingPlotExtra
+            If matplotlib is not installed.
+        ValueError
+            For an unknown stage or figure format.
+        """
+        from decmdp.plot import pomdp_value_figure, save_figure
+
+        figure = pomdp_value_figure(self, stage)
+        if path is None:
+            return figure
+        save_figure(figure, path)
+        return None
+
+    def plot_policy(self, path, engine: str = "auto") -> None:
+        """Draw the policy graph to ``path`` (``.png``, ``.svg``, ``.pdf``).
+
+        Graphviz's ``dot`` draws it when on PATH (``engine="auto"``), else a
+        layered layout with matplotlib (extra ``decmdp[plot]``).
+        """
+        from decmdp.plot import check_format, pomdp_policy_picture, save_picture
+
+        save_picture(pomdp_policy_picture(self, check_format(path), engine), path)
+
     def to_dot(self) -> str:
         """Graphviz DOT of the policy graph reachable from the start belief."""
         stages = self.value_function

@@ -1,0 +1,1 @@
+"""Commands that write a problem for other tools' solvers: export-dpomdp."""
