@@ -60,9 +60,9 @@ def figure_bytes(figure, fmt: str) -> bytes:
     """The figure rendered as ``fmt`` (png, svg, pdf); closes it."""
     plt = pyplot()
     buffer = io.BytesIO()
-    # a fixed date and no software tag keep SVG output reproducible
+    # no date and a fixed hash salt keep SVG output reproducible; text stays text (searchable, small)
     metadata = {"Date": None} if fmt in ("svg", "pdf") else {}
-    with plt.rc_context({"svg.hashsalt": "decmdp"}):
+    with plt.rc_context({"svg.hashsalt": "decmdp", "svg.fonttype": "none"}):
         figure.savefig(buffer, format=fmt, bbox_inches="tight", metadata=metadata)
     plt.close(figure)
     return buffer.getvalue()
