@@ -25,7 +25,7 @@ def export_dpomdp(file, output, horizon, force):
     \b
     Example:
       decmdp export-dpomdp problem.json -o problem.dpomdp
-      GMAA --GMAA=MAAstar -h 4 problem.dpomdp     # MADP's exact planner
+      GMAA --GMAA=MAAstar -Q QMDP problem.dpomdp -h4   # MADP's exact planner, H + 2 = 4
     """
     import decmdp
     from decmdp.dpomdp import dpomdp_text
