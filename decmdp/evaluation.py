@@ -3,7 +3,7 @@
 Shares no code with the dynamic program: it pushes the joint distribution
 over ``(node, x2)`` forward through the policy, stage by stage, and adds up
 the expected discounted cost.  Its result for a solver's policy must equal
-the solver's value (DESIGN.md section 5).
+the solver's value (``docs/theory.md`` section 9).
 """
 
 from __future__ import annotations

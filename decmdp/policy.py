@@ -3,7 +3,7 @@
 A node is one alpha vector ``(t, x1, k)`` that is reachable from the initial
 distribution; it carries player 1's action ``u1`` and player 2's prescription
 ``x2 -> u2``, and for each observed ``x1'`` an edge to one node of stage
-``t + 1`` (DESIGN.md section 4).  Both players follow the same pointers, since
+``t + 1`` (``docs/theory.md`` section 7).  Both players follow the same pointers, since
 both see ``x1``; player 2 also reads its ``x2`` off the prescription::
 
       stage 0              stage 1              stage 2

@@ -1,4 +1,4 @@
-"""One test per validation rule (DESIGN.md section 6, decmdp.validation, fileio).
+"""One test per validation rule (docs/format.md, decmdp.validation, fileio).
 
 Each test breaks exactly one rule of an otherwise valid problem and checks the
 exact message: the field, the indices by name and what was expected.  Removing
