@@ -190,3 +190,16 @@ def test_plot_commands(tmp_path):
                                   "-o", str(tmp_path / "tg.png")])
     assert result.exit_code == 0, result.output
     assert (tmp_path / "tg.png").read_bytes()[:8] == PNG_MAGIC
+
+
+def test_docs_plots_python_example_runs(tmp_path, monkeypatch):
+    import re
+
+    block = re.search(r"```python\n(.*?)```", (ROOT / "docs" / "plots.md").read_text(), re.S).group(1)
+    (tmp_path / "problems").symlink_to(ROOT / "problems")
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests" / "data").symlink_to(ROOT / "tests" / "data")
+    monkeypatch.chdir(tmp_path)
+    exec(compile(block, "docs/plots.md", "exec"), {})
+    for made in ("value.svg", "policy.png", "tiger-value.png", "tiger-policy.svg"):
+        assert (tmp_path / made).stat().st_size > 0
