@@ -239,7 +239,7 @@ class PolicyGraph:
         body = ",\n".join("    " + json.dumps(n) for n in nodes)
         return f"{head},\n  \"nodes\": [\n{body}\n  ]\n}}\n"
 
-    def plot(self, path, engine: str = "auto") -> None:
+    def plot(self, path, engine: str = "auto", force: bool = False) -> None:
         """Draw the policy graph to ``path`` (``.png``, ``.svg``, ``.pdf``).
 
         Parameters
@@ -248,17 +248,21 @@ class PolicyGraph:
         engine : {"auto", "graphviz", "matplotlib"}
             ``auto``: Graphviz's ``dot`` when it is on PATH, else a layered
             layout drawn with matplotlib (extra ``decmdp[plot]``).
+        force : bool
+            Overwrite ``path`` if it exists.
 
         Raises
         ------
         decmdp.plot.MissingPlotExtra
             If matplotlib is needed and not installed.
+        FileExistsError
+            If ``path`` exists and ``force`` is false.
         ValueError
             For an unknown format or engine, or a graph too large to draw.
         """
-        from decmdp.plot import check_format, policy_picture, save_picture
+        from decmdp.plot import policy_picture, save_picture
 
-        save_picture(policy_picture(self, check_format(path), engine), path)
+        save_picture(lambda fmt: policy_picture(self, fmt, engine), path, force)
 
     def to_dot(self) -> str:
         """Graphviz DOT text: one box per node, edges labelled with ``x1'``."""

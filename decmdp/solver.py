@@ -80,9 +80,11 @@ class Solution:
             "stats": [s._asdict() for s in sorted(self.stats, key=lambda s: s.stage)],
         }
 
-    def plot_value(self, path=None, *, stage: int = 0, x1: str | None = None):
-        """Draw the value function over the belief of player 2's belief about ``x2``, each region
-        coloured by the optimal ``u1`` and prescription.
+    def plot_value(self, path=None, *, stage: int = 0, x1: str | None = None, force: bool = False):
+        """Draw the value function over player 2's belief about ``x2``.
+
+        Each region is coloured by the optimal ``u1`` and prescription
+        (``docs/plots.md``).
 
         Needs the extra ``decmdp[plot]`` (matplotlib).
 
@@ -95,6 +97,9 @@ class Solution:
             ``0 .. horizon - 1``.
         x1 : str, optional
             Player 1's observed state; default the first initial one.
+        force : bool
+            Overwrite ``path`` if it exists; otherwise an existing file
+            raises :class:`FileExistsError`.
 
         Raises
         ------
@@ -103,13 +108,9 @@ class Solution:
         ValueError
             For an unknown stage, x1 or figure format.
         """
-        from decmdp.plot import solution_value_figure, save_figure
+        from decmdp.plot import save_figure, solution_value_figure
 
-        figure = solution_value_figure(self, stage, x1)
-        if path is None:
-            return figure
-        save_figure(figure, path)
-        return None
+        return save_figure(lambda: solution_value_figure(self, stage, x1), path, force)
 
 
 def solve(

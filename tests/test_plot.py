@@ -203,3 +203,15 @@ def test_docs_plots_python_example_runs(tmp_path, monkeypatch):
     exec(compile(block, "docs/plots.md", "exec"), {})
     for made in ("value.svg", "policy.png", "tiger-value.png", "tiger-policy.svg"):
         assert (tmp_path / made).stat().st_size > 0
+
+
+def test_pictures_never_overwrite_unasked(tmp_path):
+    solution = decmdp.solve(decmdp.load(TINY), bounds=False)
+    for draw in (lambda p, **kw: solution.plot_value(p, **kw), lambda p, **kw: solution.policy.plot(p, **kw)):
+        target = tmp_path / "mine.svg"
+        target.write_text("keep me")
+        with pytest.raises(FileExistsError, match="exists; not overwriting it"):
+            draw(target)
+        assert target.read_text() == "keep me"
+        draw(target, force=True)
+        assert svg_root(target).tag.endswith("svg")

@@ -87,7 +87,7 @@ def plot(file, stage, x1, output, horizon, force, quiet):
     """
     _prepare(output, force)
     _, solution = _load_and_solve(file, horizon, quiet)
-    solution.plot_value(output, stage=stage, x1=x1)
+    solution.plot_value(output, stage=stage, x1=x1, force=force)
     click.echo(f"wrote {output}")
 
 
@@ -112,7 +112,7 @@ def plot_policy(file, output, engine, horizon, force, quiet):
     """
     _prepare(output, force)
     _, solution = _load_and_solve(file, horizon, quiet)
-    solution.policy.plot(output, engine=engine)
+    solution.policy.plot(output, engine=engine, force=force)
     click.echo(f"wrote {output}")
 
 
@@ -174,7 +174,7 @@ def pomdp_plot(file, horizon, stage, output, force, quiet):
 
     _prepare(output, force)
     solution = solve(read_pomdp(file), horizon, progress=Progress(quiet))
-    solution.plot_value(output, stage=stage)
+    solution.plot_value(output, stage=stage, force=force)
     click.echo(f"wrote {output}")
 
 
@@ -199,5 +199,5 @@ def pomdp_plot_policy(file, horizon, output, engine, force, quiet):
 
     _prepare(output, force)
     solution = solve(read_pomdp(file), horizon, progress=Progress(quiet))
-    solution.plot_policy(output, engine=engine)
+    solution.plot_policy(output, engine=engine, force=force)
     click.echo(f"wrote {output}")

@@ -10,8 +10,8 @@ The usual entry points are methods: ``solution.plot_value(...)``,
 """
 
 from decmdp.plot._backend import (INSTALL_HINT, MissingPlotExtra, check_format, figure_bytes,
-                                  require_matplotlib, save_figure)
-from decmdp.plot.graph import graphviz, policy_picture, pomdp_policy_picture, save_picture
+                                  require_matplotlib, save_figure, save_picture)
+from decmdp.plot.graph import graphviz, policy_picture, pomdp_policy_picture
 from decmdp.plot.value import pomdp_value_figure, solution_value_figure, value_figure
 
 __all__ = [

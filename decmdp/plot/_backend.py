@@ -68,8 +68,31 @@ def figure_bytes(figure, fmt: str) -> bytes:
     return buffer.getvalue()
 
 
-def save_figure(figure, path, force: bool = True) -> None:
-    """Write ``figure`` to ``path`` (format from the suffix), atomically; closes it."""
+def _writable(path, force: bool) -> str:
+    """The format of ``path``, after checking that it may be written (before anything is drawn)."""
+    fmt = check_format(path)
+    if Path(path).exists() and not force:
+        raise FileExistsError(f"{path}: exists; not overwriting it (use --force)")
+    return fmt
+
+
+def save_figure(make_figure, path=None, force: bool = False):
+    """Draw ``make_figure()``; return the Figure, or write it to ``path`` and return None.
+
+    The format (from the suffix) and an existing ``path`` are checked first;
+    the file is written atomically and the figure closed.
+    """
     from decmdp.fileio import write_text_atomic
 
-    write_text_atomic(path, figure_bytes(figure, check_format(path)), force=force)
+    if path is None:
+        return make_figure()
+    fmt = _writable(path, force)
+    write_text_atomic(path, figure_bytes(make_figure(), fmt), force=force)
+    return None
+
+
+def save_picture(make_picture, path, force: bool = False) -> None:
+    """Write ``make_picture(fmt)`` (bytes in the format of ``path``'s suffix), atomically."""
+    from decmdp.fileio import write_text_atomic
+
+    write_text_atomic(path, make_picture(_writable(path, force)), force=force)

@@ -136,9 +136,3 @@ def pomdp_policy_picture(solution, fmt: str, engine: str = "auto") -> bytes:
                         f"{solution.pomdp.name or 'POMDP'}: policy graph", engine)
 
 
-def save_picture(picture: bytes, path, force: bool = True) -> None:
-    """Write picture bytes atomically."""
-    from decmdp.fileio import write_text_atomic
-
-    write_text_atomic(path, picture, force=force)
-
