@@ -37,7 +37,7 @@ from collections.abc import Callable, Mapping
 import numpy as np
 
 from decmdp.errors import ProblemError
-from decmdp.validation import ErrorList
+from decmdp.validation import ErrorList, check_horizon
 
 # from_arrays' field names (in its messages) -> the builder's argument names
 _ARGUMENT = {"transition1": "p1", "transition2": "p2"}
@@ -193,8 +193,7 @@ def from_functions(
                    + ": missing; give p1 and p2, or a joint transition")
     if transition is not None and (p1 is not None or p2 is not None):
         errors.add("transition: give either p1 and p2, or a joint transition, not both")
-    if not isinstance(horizon, int) or isinstance(horizon, bool) or horizon < 1:
-        errors.add(f"horizon: is {horizon!r}, expected a positive integer")
+    check_horizon(horizon, errors)  # the stages of a time-varying cost are read up to it
     errors.raise_if_any()
 
     X1, U1 = names1

@@ -45,7 +45,7 @@ class ProblemError(ValueError):
         self.omitted = int(omitted)
         lines = list(self.errors)
         if self.omitted:
-            lines.append(f"... and {counted(self.omitted, 'more error', 'more errors')}")
+            lines.append(f"... and {counted(self.omitted, 'more error')}")
         super().__init__("\n".join(lines))
 
 

@@ -4,7 +4,8 @@
 only through :meth:`TwoPlayerMDP.from_arrays` (the Python API; also
 :meth:`TwoPlayerMDP.from_functions`, which fills the arrays from functions of
 names) or the file readers in :mod:`decmdp.fileio`, all of which validate
-everything once (the contract is ``docs/format.md``).  After that the record is trusted:
+everything once (the contract is ``docs/format.md``).  After that the record
+is trusted:
 
 * costs are stored in **minimization form** (a reward problem keeps
   ``-reward``) and :attr:`TwoPlayerMDP.sense` remembers the file's sense;

@@ -115,7 +115,7 @@ def test_missing_or_conflicting_arguments():
         "player1: is ['good'], expected {'states': [...], 'actions': [...]}"]
     assert messages(terminal_reward=lambda x1, x2: 0) == [
         "terminal_reward: a cost problem takes terminal_cost, not terminal_reward"]
-    assert messages(horizon=0) == ["horizon: is 0, expected a positive integer"]
+    assert messages(horizon=0) == ["horizon: is 0, expected a positive integer <= 1000000"]
 
 
 def test_initial_errors_are_named():

@@ -30,8 +30,7 @@ def handle_errors(command):
         try:
             return command(*args, **kwargs)
         except ProblemError as exc:
-            _fail(exc.errors + ([f"... and {counted(exc.omitted, 'more error', 'more errors')}"]
-                                 if exc.omitted else []),
+            _fail(exc.errors + ([f"... and {counted(exc.omitted, 'more error')}"] if exc.omitted else []),
                   EXIT_BAD_INPUT)
         except PolicyError as exc:
             _fail(exc.errors, EXIT_BAD_INPUT)

@@ -35,7 +35,7 @@ def validate(files):
                 prefix = "" if message.startswith(f"{path}:") else f"{path}: "
                 click.echo(f"error: {prefix}{message}", err=True)
             if exc.omitted:
-                click.echo(f"error: {path}: ... and {counted(exc.omitted, 'more error', 'more errors')}", err=True)
+                click.echo(f"error: {path}: ... and {counted(exc.omitted, 'more error')}", err=True)
     if failed:
         sys.exit(EXIT_BAD_INPUT)
 
