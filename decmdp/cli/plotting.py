@@ -123,7 +123,7 @@ def plot_policy(file, output, engine, horizon, force, quiet):
 @click.option("--episodes", type=click.IntRange(min=2), default=10_000, show_default=True,
               help="Simulated episodes for the return distribution.")
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
-              help="Seed of the simulation; the same seed gives the same report.")
+              help="Seed of the simulation; the same seed gives the same simulated returns.")
 @horizon_option
 @force_option
 @quiet_option

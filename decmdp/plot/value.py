@@ -24,6 +24,8 @@ from decmdp.model import Sense
 from decmdp.plot._backend import pyplot
 
 MAX_EDGE_PANELS = 12
+MAX_THIN_LINES = 200
+"""At most this many vectors are drawn under the envelope (the envelope itself is always exact)."""
 LINE_POINTS = 801
 SIMPLEX_DIVISIONS = 90
 
@@ -95,7 +97,7 @@ def _line_panel(ax, vectors, labels, colour_of, states, edge, sense, hidden):
     beliefs[:, i] = 1.0 - s
     beliefs[:, j] += s
     value, best = envelope(vectors, beliefs, sense)
-    for row in vectors:  # every vector, thin: the envelope is made of these
+    for row in vectors[:MAX_THIN_LINES]:  # the vectors the envelope is made of, thin
         ax.plot(s, beliefs @ row, color="0.8", linewidth=0.6, zorder=1)
     start = 0
     for k in range(1, len(s) + 1):
