@@ -81,17 +81,27 @@ def graph_figure(drawn: nx.DiGraph, title: str):
     longest = max(len(line) for _, d in drawn.nodes(data=True) for line in d["label"].splitlines())
     figure, ax = plt.subplots(figsize=(max(6.0, len(layers) * (1.2 + 0.09 * longest)),
                                        max(2.5, 1.1 * tallest + 1)))
-    nx.draw_networkx_edges(drawn, position, ax=ax, arrows=True, arrowstyle="-|>", arrowsize=12,
-                           edge_color="0.45", node_size=2500, min_source_margin=60, min_target_margin=60)
-    labels = {(u, v): d["label"] for u, v, d in drawn.edges(data=True) if d["label"]}
-    nx.draw_networkx_edge_labels(drawn, position, edge_labels=labels, ax=ax, font_size=7, label_pos=0.5)
-    for node, data in drawn.nodes(data=True):
-        ax.text(*position[node], data["label"], ha="center", va="center", fontsize=7, family="monospace",
-                bbox=dict(boxstyle="round,pad=0.4", facecolor="white" if data.get("start") else "#e8f0fb",
-                          edgecolor="0.3"))
-    ax.set_title(title, fontsize="medium")
+    boxes = {node: ax.text(*position[node], data["label"], ha="center", va="center", fontsize=7,
+                           family="monospace", zorder=3,
+                           bbox=dict(boxstyle="round,pad=0.4", edgecolor="0.3",
+                                     facecolor="white" if data.get("start") else "#e8f0fb"))
+             for node, data in drawn.nodes(data=True)}
+    xs = sorted({float(x) for x, _ in position.values()})
+    half_step = (xs[-1] - xs[0]) / (len(xs) - 1) / 2 if len(xs) > 1 else 1.0  # texts set no data limits
+    ax.set_xlim(xs[0] - half_step, xs[-1] + half_step)
+    ax.set_ylim(-tallest + 0.4, 0.6)
     ax.axis("off")
-    ax.margins(0.12, 0.15)
+    figure.canvas.draw()  # places the boxes, so that the arrows below can be clipped at their borders
+    for u, v, data in drawn.edges(data=True):
+        ax.annotate("", xy=position[v], xytext=position[u], zorder=4,
+                    arrowprops=dict(arrowstyle="-|>", color="0.45", shrinkA=2, shrinkB=2,
+                                    patchA=boxes[u].get_bbox_patch(), patchB=boxes[v].get_bbox_patch()))
+        if data["label"]:
+            # before the middle: labels of crossing edges do not meet, and arrowheads stay clear
+            where = position[u] + 0.4 * (position[v] - position[u])
+            ax.text(*where, data["label"], ha="center", va="center", fontsize=7, zorder=4,
+                    bbox=dict(boxstyle="round,pad=0.15", facecolor="white", edgecolor="none"))
+    ax.set_title(title, fontsize="medium")
     return figure
 
 
