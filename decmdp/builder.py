@@ -8,7 +8,7 @@ and the indices exactly as for a file::
     p2(x1=a, x2=hi, u1=go, u2=act): sums to 0.97, expected 1
 
 Every argument that describes a table may be a function of the names or a
-dictionary keyed by tuples of names (a single name for one key):
+dictionary keyed by tuples of names:
 
 ============== ======================== =====================================
 argument       called as                returns
@@ -70,8 +70,13 @@ _FAILED = object()
 class _Table:
     """Reads one argument (function or dictionary) at named keys, recording errors."""
 
-    def __init__(self, field: str, source, labels: tuple[str, ...], errors: ErrorList):
+    def __init__(self, field: str, source, labels: tuple[str, ...], names: dict, errors: ErrorList):
         self.field, self.source, self.labels, self.errors = field, source, labels, errors
+        if isinstance(source, Mapping):  # a key that matches nothing must not be silently ignored
+            for key in source:
+                if not (isinstance(key, tuple) and len(key) == len(labels)
+                        and all(k in names[lab] for k, lab in zip(key, labels))):
+                    self.errors.add(f"{field}: key {key!r} is not ({', '.join(labels)}) of known names")
 
     def where(self, key) -> str:
         return f"{self.field}({', '.join(f'{lab}={k}' for lab, k in zip(self.labels, key))})"
@@ -200,18 +205,19 @@ def from_functions(
     X2, U2 = names2
     index1, index2 = {x: i for i, x in enumerate(X1)}, {x: i for i, x in enumerate(X2)}
     n1, n2, m1, m2 = len(X1), len(X2), len(U1), len(U2)
+    names = {"x1": X1, "x2": X2, "u1": U1, "u2": U2, "t": range(horizon)}
     arrays = {}
 
-    table = _Table("initial", initial, ("x1", "x2"), errors)
+    table = _Table("initial", initial, ("x1", "x2"), names, errors)
     arrays["initial"] = np.array([[table.number((a, b)) for b in X2] for a in X1])
 
     if transition is None:
         t1 = np.zeros((n1, m1, n1))
-        table = _Table("p1", p1, ("x1", "u1"), errors)
+        table = _Table("p1", p1, ("x1", "u1"), names, errors)
         for (i, a), (j, u) in itertools.product(enumerate(X1), enumerate(U1)):
             table.distribution((a, u), index1, t1[i, j], "x1'")
         t2 = np.zeros((n1, n2, m1, m2, n2))
-        table = _Table("p2", p2, ("x1", "x2", "u1", "u2"), errors)
+        table = _Table("p2", p2, ("x1", "x2", "u1", "u2"), names, errors)
         for (i, a), (k, b), (j, u), (l, v) in itertools.product(enumerate(X1), enumerate(X2),
                                                                 enumerate(U1), enumerate(U2)):
             table.distribution((a, b, u, v), index2, t2[i, k, j, l], "x2'")
@@ -219,7 +225,7 @@ def from_functions(
     else:
         pairs = {(a, b): i * n2 + k for (i, a), (k, b) in itertools.product(enumerate(X1), enumerate(X2))}
         joint = np.zeros((n1, n2, m1, m2, n1 * n2))
-        table = _Table("transition", transition, ("x1", "x2", "u1", "u2"), errors)
+        table = _Table("transition", transition, ("x1", "x2", "u1", "u2"), names, errors)
         for (i, a), (k, b), (j, u), (l, v) in itertools.product(enumerate(X1), enumerate(X2),
                                                                 enumerate(U1), enumerate(U2)):
             table.distribution((a, b, u, v), pairs, joint[i, k, j, l], "(x1', x2')")
@@ -229,7 +235,7 @@ def from_functions(
     source = cost if cost is not None else reward
     stages = (None,) if not _takes_stage(source) else tuple(range(horizon))
     labels = ("x1", "x2", "u1", "u2") if stages == (None,) else ("t", "x1", "x2", "u1", "u2")
-    table = _Table(field, source, labels, errors)
+    table = _Table(field, source, labels, names, errors)
     stage_tables = [np.array([[[[table.number(((t,) if t is not None else ()) + (a, b, u, v))
                                  for v in U2] for u in U1] for b in X2] for a in X1]) for t in stages]
     arrays[field] = stage_tables[0] if stages == (None,) else np.stack(stage_tables)
@@ -241,7 +247,7 @@ def from_functions(
     if wrong is not None:
         errors.add(f"{wrong_field}: a {field} problem takes {terminal_field}, not {wrong_field}")
     if terminal is not None:
-        table = _Table(terminal_field, terminal, ("x1", "x2"), errors)
+        table = _Table(terminal_field, terminal, ("x1", "x2"), names, errors)
         arrays[terminal_field] = np.array([[table.number((a, b)) for b in X2] for a in X1])
     errors.raise_if_any()
 

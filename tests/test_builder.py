@@ -121,3 +121,14 @@ def test_missing_or_conflicting_arguments():
 def test_initial_errors_are_named():
     errors = messages(initial=INITIAL | {("poor", "worn"): 0.3})
     assert errors == ["initial: sums to 0.9, expected 1"]
+
+
+def test_dictionary_keys_that_match_nothing_are_errors():
+    """A misspelt name in a dictionary key would otherwise be silently ignored (cost 0)."""
+    cost = {("good", "ok", "run", "repair"): 3.0, ("good", "okay", "run", "idle"): 1.0, ("good", "ok"): 2.0}
+    assert messages(cost=cost) == [
+        "cost: key ('good', 'okay', 'run', 'idle') is not (x1, x2, u1, u2) of known names",
+        "cost: key ('good', 'ok') is not (x1, x2, u1, u2) of known names"]
+    staged = {(0, "good", "ok", "run", "repair"): 3.0, (5, "good", "ok", "run", "repair"): 3.0}
+    assert messages(cost=staged) == ["cost: key (5, 'good', 'ok', 'run', 'repair') is not "
+                                     "(t, x1, x2, u1, u2) of known names"]
