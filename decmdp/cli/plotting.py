@@ -53,6 +53,8 @@ def _prepare(output, force):
 
 
 horizon_option = click.option("--horizon", type=int, help="Override the file's horizon.")
+pomdp_horizon_option = click.option("--horizon", type=click.IntRange(min=1, max=MAX_HORIZON), required=True,
+                                    help="Number of stages solved.")
 force_option = click.option("--force", is_flag=True, help="Overwrite OUTPUT if it exists.")
 quiet_option = click.option("-q", "--quiet", is_flag=True, help="No progress lines on stderr.")
 engine_option = click.option("--engine", type=click.Choice(ENGINES), default="auto", show_default=True,
@@ -154,8 +156,7 @@ def report(file, output, episodes, seed, horizon, force, quiet):
 
 @pomdp_group.command("plot")
 @click.argument("file", type=click.Path(dir_okay=True))
-@click.option("--horizon", type=click.IntRange(min=1, max=MAX_HORIZON), required=True,
-              help="Number of stages solved.")
+@pomdp_horizon_option
 @click.option("--stage", type=click.IntRange(min=0), default=0, show_default=True,
               help="Stage t (0 .. horizon-1) whose value function is drawn.")
 @figure_output("Picture file: .png, .svg or .pdf.")
@@ -180,8 +181,7 @@ def pomdp_plot(file, horizon, stage, output, force, quiet):
 
 @pomdp_group.command("plot-policy")
 @click.argument("file", type=click.Path(dir_okay=True))
-@click.option("--horizon", type=click.IntRange(min=1, max=MAX_HORIZON), required=True,
-              help="Number of stages solved.")
+@pomdp_horizon_option
 @figure_output("Picture file: .png, .svg or .pdf.")
 @engine_option
 @force_option
