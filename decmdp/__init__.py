@@ -25,6 +25,8 @@ from decmdp.simulation import SimulationResult, simulate
 from decmdp.solver import Solution, solve
 from decmdp.tolerances import DEFAULT_TOLERANCES, Tolerances
 
+from decmdp import pomdp  # noqa: E402  (decmdp.pomdp.solve works after a bare ``import decmdp``)
+
 __version__ = "0.1.0"
 
 __all__ = [
@@ -52,5 +54,6 @@ __all__ = [
     "dumps",
     "load",
     "loads",
+    "pomdp",
     "save",
 ]

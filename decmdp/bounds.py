@@ -1,4 +1,4 @@
-"""Bounds on the optimum that bracket it from both sides (DESIGN.md section 5).
+"""Bounds on the optimum that bracket it from both sides (``docs/theory.md`` section 8).
 
 * Full information: both players see ``(x1, x2)`` -- an MDP on the joint
   state with joint action, solved by backward induction.  No decentralized

@@ -10,6 +10,15 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 
+def counted(n: int, noun: str, plural: str | None = None) -> str:
+    """``"1 entry"``, ``"3 entries"``: a count with its noun in the right number."""
+    if n == 1:
+        return f"{n} {noun}"
+    if plural is None:
+        plural = noun[:-1] + "ies" if noun.endswith("y") and noun[-2:-1] not in "aeiou" else noun + "s"
+    return f"{n} {plural}"
+
+
 class ProblemError(ValueError):
     """A problem file or model is invalid.
 
@@ -36,7 +45,7 @@ class ProblemError(ValueError):
         self.omitted = int(omitted)
         lines = list(self.errors)
         if self.omitted:
-            lines.append(f"... and {self.omitted} more error(s)")
+            lines.append(f"... and {counted(self.omitted, 'more error')}")
         super().__init__("\n".join(lines))
 
 

@@ -3,8 +3,8 @@
 Shares no code with the dynamic program: it pushes the joint distribution
 over ``(node, x2)`` forward through the policy, stage by stage, and adds up
 the expected discounted cost.  Its result for a solver's policy must equal
-the solver's value.  A cyclic policy (finite-state controller) is
-evaluated by solving its linear system instead
+the solver's value (``docs/theory.md`` section 9).  A cyclic policy
+(finite-state controller) is evaluated by solving its linear system instead
 (:func:`decmdp.controller.evaluate_controller`).
 """
 

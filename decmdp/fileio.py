@@ -12,11 +12,12 @@ import difflib
 import json
 import math
 import os
+import sys
 from pathlib import Path
 
 import numpy as np
 
-from decmdp.errors import ProblemError
+from decmdp.errors import ProblemError, counted
 from decmdp.inputfile import InputError, clip, listing, parse_json, read_bytes, shown
 from decmdp.model import Sense, TwoPlayerMDP, sense_field
 from decmdp.outputfile import write_text_atomic
@@ -45,7 +46,7 @@ def load(path: str | os.PathLike) -> TwoPlayerMDP:
     Parameters
     ----------
     path : str or path-like
-        The JSON file.
+        The JSON file; ``"-"`` reads standard input (name ``stdin``).
 
     Returns
     -------
@@ -57,6 +58,12 @@ def load(path: str | os.PathLike) -> TwoPlayerMDP:
         The file is missing, unreadable, not UTF-8, not JSON, or not a valid
         problem; the messages say which and where.
     """
+    if str(path) == "-":
+        try:
+            text = sys.stdin.buffer.read().decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise ProblemError(f"stdin: not UTF-8 text (byte {exc.start})") from None
+        return loads(text, default_name="stdin", source="stdin")
     path = Path(path)
     try:
         text = read_bytes(path, "problem file").decode("utf-8")
@@ -143,6 +150,9 @@ def from_document(document, default_name: str = "unnamed") -> TwoPlayerMDP:
         array = reader(document[field], field, layout, errors)
         if array is not None:
             arrays[field] = array
+    if errors and form == DENSE and _looks_sparse(document, layouts):
+        errors.messages.insert(0, f"format: is {DENSE!r} but the fields are lists of sparse entries "
+                                  f"[name, ..., value]; did you mean {SPARSE!r}?")
     errors.raise_if_any()
     # dense: the numbers are in the (capped) file; the structure was checked first, so
     # that a name list that disagrees with the arrays is reported as such
@@ -164,6 +174,13 @@ def from_document(document, default_name: str = "unnamed") -> TwoPlayerMDP:
         name=document.get("name", default_name),
         description=document.get("description", ""),
     )
+
+
+def _looks_sparse(document: dict, fields) -> bool:
+    """Does some field hold entries ``[name, ..., value]`` (a dense field never holds names)?"""
+    return any(isinstance(document.get(field), list) and document[field]
+               and isinstance(document[field][0], list) and document[field][0]
+               and isinstance(document[field][0][0], str) for field in fields)
 
 
 def _check_keys(prefix: str, block: dict, known, errors: ErrorList) -> None:
@@ -274,7 +291,7 @@ def _read_dense(value, field: str, layout, errors: ErrorList):
                        f"{len(names)} (one per {label})")
             return
         if len(node) != len(names):
-            errors.add(f"{axes.label(index)}: has {len(node)} entries, expected {len(names)} "
+            errors.add(f"{axes.label(index)}: has {counted(len(node), 'entry')}, expected {len(names)} "
                        f"(one per {label})")
             return
         for i, child in enumerate(node):

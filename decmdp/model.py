@@ -1,9 +1,11 @@
 """The two-player problem: an immutable, validated, normalized record.
 
 :class:`TwoPlayerMDP` is the one form every later layer reads.  It is built
-only through :meth:`TwoPlayerMDP.from_arrays` (the Python API) or the file
-readers in :mod:`decmdp.fileio`, both of which validate everything once
-(DESIGN.md section 6).  After that the record is trusted:
+only through :meth:`TwoPlayerMDP.from_arrays` (the Python API; also
+:meth:`TwoPlayerMDP.from_functions`, which fills the arrays from functions of
+names) or the file readers in :mod:`decmdp.fileio`, all of which validate
+everything once (the contract is ``docs/format.md``).  After that the record
+is trusted:
 
 * costs are stored in **minimization form** (a reward problem keeps
   ``-reward``) and :attr:`TwoPlayerMDP.sense` remembers the file's sense;
@@ -23,7 +25,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from decmdp.errors import ProblemError
+from decmdp.errors import counted
 from decmdp.inputfile import is_text, shown
 from decmdp.validation import (
     Axes,
@@ -60,8 +62,8 @@ def _frozen(array: np.ndarray) -> np.ndarray:
 class TwoPlayerMDP:
     """A validated two-player decentralized MDP with nested information.
 
-    Do not call the constructor directly; use :meth:`from_arrays` or
-    :func:`decmdp.load`.
+    Do not call the constructor directly; use :meth:`from_arrays`,
+    :meth:`from_functions` or :func:`decmdp.load`.
 
     Attributes
     ----------
@@ -391,6 +393,25 @@ class TwoPlayerMDP:
             has_terminal=has_terminal,
         )
 
+    @classmethod
+    def from_functions(cls, **kwargs) -> "TwoPlayerMDP":
+        """Build and validate a problem from functions or dictionaries of names.
+
+        ``TwoPlayerMDP.from_functions(player1=..., player2=..., initial=...,
+        p1=lambda x1, u1: {...}, p2=lambda x1, x2, u1, u2: {...},
+        cost=lambda x1, x2, u1, u2: ..., horizon=...)``; see
+        :func:`decmdp.builder.from_functions` for every argument.
+
+        Raises
+        ------
+        ProblemError
+            Listing every violation with the argument and the names, e.g.
+            ``p1(x1=a, u1=go): sums to 0.9, expected 1``.
+        """
+        from decmdp.builder import from_functions
+
+        return from_functions(**kwargs)
+
     def user_cost(self) -> np.ndarray:
         """Stage cost or reward in the file's sense (the array as given)."""
         return self.sense.sign * self.cost
@@ -443,4 +464,4 @@ def _infer_sizes(arrays, factored: bool, cost_field: str, errors: ErrorList) -> 
 def _check_cost_stages(cost: np.ndarray, horizon: int, errors: ErrorList) -> None:
     if cost.ndim == 5 and cost.shape[0] < horizon:
         errors.add(f"horizon: is {horizon}, but the time-varying cost gives only "
-                   f"{cost.shape[0]} stage(s); expected horizon <= {cost.shape[0]}")
+                   f"{counted(cost.shape[0], 'stage')}; expected horizon <= {cost.shape[0]}")

@@ -61,8 +61,9 @@ def check_output(path: str | os.PathLike, force: bool) -> None:
     os.unlink(probe)
 
 
-def write_text_atomic(path: str | os.PathLike, text: str, force: bool = False) -> None:
-    """Write ``text`` to ``path`` through a temporary file and one atomic step.
+def write_text_atomic(path: str | os.PathLike, text: str | bytes, force: bool = False) -> None:
+    """Write ``text`` (UTF-8) or bytes to ``path`` through a temporary file and
+    one atomic step.
 
     Raises
     ------
@@ -81,7 +82,8 @@ def write_text_atomic(path: str | os.PathLike, text: str, force: bool = False) -
     with _lock:
         _pending.add(tmp)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        binary = isinstance(text, bytes)
+        with os.fdopen(fd, "wb" if binary else "w", encoding=None if binary else "utf-8") as handle:
             handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())

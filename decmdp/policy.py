@@ -3,7 +3,7 @@
 A node is one alpha vector ``(t, x1, k)`` that is reachable from the initial
 distribution; it carries player 1's action ``u1`` and player 2's prescription
 ``x2 -> u2``, and for each observed ``x1'`` an edge to one node of stage
-``t + 1`` (DESIGN.md section 4).  Both players follow the same pointers, since
+``t + 1`` (``docs/theory.md`` section 7).  Both players follow the same pointers, since
 both see ``x1``; player 2 also reads its ``x2`` off the prescription::
 
       stage 0              stage 1              stage 2
@@ -280,6 +280,31 @@ class PolicyGraph:
         head = json.dumps(doc, indent=2)[:-2]
         body = ",\n".join("    " + json.dumps(n) for n in nodes)
         return f"{head},\n  \"nodes\": [\n{body}\n  ]\n}}\n"
+
+    def plot(self, path, engine: str = "auto", force: bool = False) -> None:
+        """Draw the policy graph to ``path`` (``.png``, ``.svg``, ``.pdf``).
+
+        Parameters
+        ----------
+        path : str or path-like
+        engine : {"auto", "graphviz", "matplotlib"}
+            ``auto``: Graphviz's ``dot`` when it is on PATH, else a layered
+            layout drawn with matplotlib (extra ``decmdp[plot]``).
+        force : bool
+            Overwrite ``path`` if it exists.
+
+        Raises
+        ------
+        decmdp.plot.MissingPlotExtra
+            If matplotlib is needed and not installed.
+        FileExistsError
+            If ``path`` exists and ``force`` is false.
+        ValueError
+            For an unknown format or engine, or a graph too large to draw.
+        """
+        from decmdp.plot import policy_picture, save_picture
+
+        save_picture(lambda fmt: policy_picture(self, fmt, engine), path, force)
 
     def to_dot(self) -> str:
         """Graphviz DOT text: one box per node, edges labelled with ``x1'``."""

@@ -2,12 +2,12 @@ r"""The two-player problem as a centralized POMDP: backup data for the core.
 
 The coordinator knows the ``x1`` history and, at each stage, picks player 1's
 action ``u1`` and a prescription ``g: X2 -> U2``; its information state is the
-belief ``b(x2) = P(x2 | x1 history)`` (DESIGN.md section 2).  The value is
+belief ``b(x2) = P(x2 | x1 history)`` (``docs/theory.md`` section 4).  The value is
 piecewise linear and concave in the belief,
 
     V_t(x1, b) = min_{alpha in Gamma_t(x1)} b . alpha,   Gamma_T(x1) = { c_T(x1, .) },
 
-and one backup (DESIGN.md section 3) is, for each ``x1`` and ``u1``,
+and one backup (``docs/theory.md`` section 5) is, for each ``x1`` and ``u1``,
 
     Q(x1, u1) = c_t(x1, ., u1, .)  (+)  G[x1'_1]  (+)  G[x1'_2]  (+) ...
     G[x1', alpha](x2, u2) = beta * sum_{x2'} K(x1', x2' | x1, x2, u1, u2) alpha(x2')

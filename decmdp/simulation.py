@@ -82,23 +82,8 @@ def simulate(model: TwoPlayerMDP, policy: PolicyGraph, episodes: int = 10_000,
     ValueError
         If ``episodes < 2`` or ``truncation`` is not in ``(0, 1)``.
     """
-    if isinstance(episodes, bool) or not isinstance(episodes, int) or episodes < 2:
-        raise ValueError(f"episodes: is {episodes!r}, expected an integer >= 2")
-    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or seed < 0):
-        raise ValueError(f"seed: is {seed!r}, expected a non-negative integer or None")
-    if isinstance(truncation, bool) or not isinstance(truncation, (int, float)) or not 0 < truncation < 1:
-        raise ValueError(f"truncation: is {truncation!r}, expected a number in (0, 1)")
-    policy.check(model)
-    tables = policy.tables()
-    steps, bias = policy.horizon, 0.0
-    if policy.is_cyclic:
-        beta = model.discount
-        steps = max(1, math.ceil(math.log(truncation) / math.log(beta)))
-        bias = beta**steps * float(np.abs(model.cost).max()) / (1.0 - beta)
-    rng = np.random.default_rng(seed)
     count, mean, m2 = 0, 0.0, 0.0
-    for start in range(0, episodes, CHUNK):
-        totals = _run_episodes(model, steps, not policy.is_cyclic, tables, min(CHUNK, episodes - start), rng)
+    for totals in _episode_chunks(model, policy, episodes, seed, truncation):
         # Chan et al.'s pairwise update of the running mean and sum of squared deviations
         n, chunk_mean = totals.size, float(totals.mean())
         delta = chunk_mean - mean
@@ -106,8 +91,48 @@ def simulate(model: TwoPlayerMDP, policy: PolicyGraph, episodes: int = 10_000,
         mean += delta * n / (count + n)
         count += n
     stderr = math.sqrt(m2 / (count - 1) / count)
+    steps, bias = _episode_length(model, policy, truncation)
     return SimulationResult(mean, stderr, mean - Z_95 * stderr, mean + Z_95 * stderr, episodes, seed,
                             steps, bias)
+
+
+def sample_returns(model: TwoPlayerMDP, policy: PolicyGraph, episodes: int = 10_000,
+                   seed: int | None = None, truncation: float = DEFAULT_TRUNCATION) -> np.ndarray:
+    """The total discounted cost (or reward) of each episode, in the problem's sense.
+
+    The same draws as :func:`simulate` with the same arguments (whose mean
+    they have); parameters and errors as there.
+
+    Returns
+    -------
+    ndarray, shape (episodes,)
+    """
+    return np.concatenate(list(_episode_chunks(model, policy, episodes, seed, truncation)))
+
+
+def _episode_length(model: TwoPlayerMDP, policy: PolicyGraph, truncation: float) -> tuple[int, float]:
+    """Stages per episode and the bound on the truncation bias (0 for a finite policy)."""
+    if isinstance(truncation, bool) or not isinstance(truncation, (int, float)) or not 0 < truncation < 1:
+        raise ValueError(f"truncation: is {truncation!r}, expected a number in (0, 1)")
+    if not policy.is_cyclic:
+        return policy.horizon, 0.0
+    beta = model.discount
+    steps = max(1, math.ceil(math.log(truncation) / math.log(beta)))
+    return steps, beta**steps * float(np.abs(model.cost).max()) / (1.0 - beta)
+
+
+def _episode_chunks(model: TwoPlayerMDP, policy: PolicyGraph, episodes, seed, truncation):
+    """Checked arguments, then the episode totals in chunks of at most :data:`CHUNK`."""
+    if isinstance(episodes, bool) or not isinstance(episodes, int) or episodes < 2:
+        raise ValueError(f"episodes: is {episodes!r}, expected an integer >= 2")
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or seed < 0):
+        raise ValueError(f"seed: is {seed!r}, expected a non-negative integer or None")
+    steps, _ = _episode_length(model, policy, truncation)
+    policy.check(model)
+    tables = policy.tables()
+    rng = np.random.default_rng(seed)
+    for start in range(0, episodes, CHUNK):
+        yield _run_episodes(model, steps, not policy.is_cyclic, tables, min(CHUNK, episodes - start), rng)
 
 
 def _run_episodes(model: TwoPlayerMDP, horizon: int, terminal: bool, tables, episodes: int,

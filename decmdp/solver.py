@@ -121,6 +121,38 @@ class Solution:
             "certificate": dataclasses.asdict(self.certificate) if self.certificate else None,
         }
 
+    def plot_value(self, path=None, *, stage: int = 0, x1: str | None = None, force: bool = False):
+        """Draw the value function over player 2's belief about ``x2``.
+
+        Each region is coloured by the optimal ``u1`` and prescription
+        (``docs/plots.md``).
+
+        Needs the extra ``decmdp[plot]`` (matplotlib).
+
+        Parameters
+        ----------
+        path : str or path-like, optional
+            Write the picture here (``.png``, ``.svg`` or ``.pdf``) and return
+            None; without it, return the matplotlib Figure.
+        stage : int
+            ``0 .. horizon - 1``.
+        x1 : str, optional
+            Player 1's observed state; default the first initial one.
+        force : bool
+            Overwrite ``path`` if it exists; otherwise an existing file
+            raises :class:`FileExistsError`.
+
+        Raises
+        ------
+        decmdp.plot.MissingPlotExtra
+            If matplotlib is not installed.
+        ValueError
+            For an unknown stage, x1 or figure format.
+        """
+        from decmdp.plot import save_figure, solution_value_figure
+
+        return save_figure(lambda: solution_value_figure(self, stage, x1), path, force)
+
 
 def solve(
     model: TwoPlayerMDP,

@@ -1,7 +1,7 @@
 """Independent reference values for two-player decentralized MDPs.
 
 Nothing here imports :mod:`decmdp`: every oracle takes plain numpy arrays and
-computes its value from the definition of the problem (DESIGN.md section 1),
+computes its value from the definition of the problem (docs/theory.md section 1),
 never from the coordinator reduction the solver rests on (section 2).  The
 only shared thing is the mathematics of the problem statement.
 

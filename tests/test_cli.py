@@ -335,7 +335,7 @@ def test_solve_bad_horizon(files, horizon):
 def test_solve_horizon_beyond_time_varying_cost(files):
     result = run("solve", files["varying"], "--horizon", "3")
     assert_clean_failure(result, 2)
-    assert "time-varying cost gives only 2 stage(s)" in result.stderr
+    assert "time-varying cost gives only 2 stages" in result.stderr
 
 
 def test_solve_method_enumerate_gives_the_same_value(files, api):

@@ -66,6 +66,7 @@ def test_output_piped_into_head_is_not_an_error():
     import subprocess
     import sys
 
+    # -q: no progress lines on stderr, however slow the machine is
     line = f"{sys.executable} {ROOT / 'cli.py'} solve {PROBLEM} -q | head -1; exit ${{PIPESTATUS[0]}}"
     result = subprocess.run(["bash", "-c", line], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr

@@ -119,7 +119,7 @@ def test_with_horizon_validates():
             model.with_horizon(bad)
     tv = factored(cost=RNG.normal(size=(4, N1, N2, M1, M2)))
     assert tv.with_horizon(4).horizon == 4
-    with pytest.raises(ProblemError, match=r"only 4 stage\(s\)"):
+    with pytest.raises(ProblemError, match=r"only 4 stages;"):
         tv.with_horizon(5)
 
 

@@ -388,8 +388,8 @@ def test_error_positions_and_messages(body, where, message):
         ("states: 2 actions: 1 O: 0 uniform", (1, 22), "'O' needs 'observations:' declared before it"),
         ("start: uniform", (1, 1), "'start' needs 'states:' declared before it"),
         ("states: 2 actions: 2 observations: 2 T: * identity O: * uniform", (1, 64),
-         "missing 'discount:' section(s)"),
-        ("", (1, 1), "missing 'discount:', 'states:', 'actions:', 'observations:' section(s)"),
+         "missing 'discount:' section"),
+        ("", (1, 1), "missing 'discount:', 'states:', 'actions:', 'observations:' sections"),
         ("discount: 1.5", (1, 11), "discount must be in [0, 1], got 1.5"),
         ("discount: -0.1", (1, 11), "discount must be in [0, 1], got -0.1"),
         ("values: rewards", (1, 9), "expected 'reward' or 'cost' after 'values:', got 'rewards'"),
@@ -441,7 +441,7 @@ def test_error_truncates_long_lists():
     text = "discount: 1 states: 30 actions: 1 observations: 1 O: 0 uniform"
     err = error_of(text)
     assert len(err.errors) == 20 and err.omitted == 10
-    assert "... and 10 more error(s)" in str(err)
+    assert "... and 10 more errors" in str(err)
     assert err.line is None
 
 

@@ -5,7 +5,7 @@ import) fed with the arrays the strategy generated (:func:`strategies.oracle_inp
 Oracle values are in minimization form; ``inp.sign`` converts them to the
 problem's sense, which is what the solver reports.
 
-API assumed (DESIGN.md sections 4-5 and the solver brief):
+API assumed (docs/theory.md sections 7-9):
 
 * ``decmdp.solve(model, horizon=None, method="lifted" | "enumerate")`` returns an
   object with ``value`` (float, problem's sense), ``initial_values`` (dict

@@ -1,4 +1,4 @@
-"""One test per validation rule (DESIGN.md section 6, decmdp.validation, fileio).
+"""One test per validation rule (docs/format.md, decmdp.validation, fileio).
 
 Each test breaks exactly one rule of an otherwise valid problem and checks the
 exact message: the field, the indices by name and what was expected.  Removing
@@ -59,7 +59,7 @@ def errors(document) -> list[str]:
     with pytest.raises(ProblemError) as info:
         decmdp.loads(text)
     assert str(info.value) == "\n".join(info.value.errors + (
-        [f"... and {info.value.omitted} more error(s)"] if info.value.omitted else []))
+        [f"... and {info.value.omitted} more error" + ("s" if info.value.omitted != 1 else "")] if info.value.omitted else []))
     return info.value.errors
 
 
@@ -92,15 +92,15 @@ def test_base_is_valid():
 
 # ------------------------------------------------------------------ shapes
 @pytest.mark.parametrize("field, value, message", [
-    ("initial", [[0.5, 0.5]], "initial: has 1 entries, expected 2 (one per x1)"),
+    ("initial", [[0.5, 0.5]], "initial: has 1 entry, expected 2 (one per x1)"),
     ("initial", [[0.5, 0.25, 0.25], [0.0, 0.0]],
      "initial[x1=a]: has 3 entries, expected 2 (one per x2)"),
     ("transition1", [[[1.0, 0.0], [0.5, 0.5]], [[0.0, 1.0], [0.5]]],
-     "transition1[x1=b, u1=go]: has 1 entries, expected 2 (one per x1')"),
+     "transition1[x1=b, u1=go]: has 1 entry, expected 2 (one per x1')"),
     ("transition1", [[[1.0, 0.0], [0.5, 0.5]], [[0.0, 1.0], 0.5]],
      "transition1[x1=b, u1=go]: is 0.5, expected a list of 2 (one per x1')"),
     ("cost", [[[[0.0, 1.0], [2.0, 3.0]], [[4.0, 5.0], [6.0, 7.0]]]],
-     "cost: has 1 entries, expected 2 (one per x1)"),
+     "cost: has 1 entry, expected 2 (one per x1)"),
     ("terminal_cost", [[0.0, 1.0, 2.0], [0.0, 1.0]],
      "terminal_cost[x1=a]: has 3 entries, expected 2 (one per x2)"),
 ])
@@ -112,14 +112,14 @@ def test_shape_of_transition2_in_a_file():
     bad = copy.deepcopy(BASE["transition2"])
     bad[1][0][1][0] = [1.0]
     assert errors(doc(transition2=bad)) == [
-        "transition2[x1=b, x2=lo, u1=go, u2=wait]: has 1 entries, expected 2 (one per x2')"]
+        "transition2[x1=b, x2=lo, u1=go, u2=wait]: has 1 entry, expected 2 (one per x2')"]
 
 
 def test_shape_of_joint_transition_in_a_file():
     bad = JOINT.tolist()
     bad[0][1][0][1][1] = [0.5]
     assert errors(doc(transition1=None, transition2=None, transition=bad)) == [
-        "transition[x1=a, x2=hi, u1=stay, u2=act, x1'=b]: has 1 entries, expected 2 (one per x2')"]
+        "transition[x1=a, x2=hi, u1=stay, u2=act, x1'=b]: has 1 entry, expected 2 (one per x2')"]
 
 
 def test_shape_of_time_varying_cost_in_a_file():
@@ -443,7 +443,7 @@ def test_time_varying_cost_needs_horizon_stages():
     assert decmdp.loads(json.dumps(doc(cost=cost, horizon=2))).is_time_varying
     assert decmdp.loads(json.dumps(doc(cost=cost, horizon=1))).cost.shape[0] == 2
     assert errors(doc(cost=cost, horizon=3)) == [
-        "horizon: is 3, but the time-varying cost gives only 2 stage(s); expected horizon <= 2"]
+        "horizon: is 3, but the time-varying cost gives only 2 stages; expected horizon <= 2"]
 
 
 def test_with_horizon_respects_time_varying_stages():
@@ -452,7 +452,7 @@ def test_with_horizon_respects_time_varying_stages():
     with pytest.raises(ProblemError) as info:
         model.with_horizon(4)
     assert info.value.errors == [
-        "horizon: is 4, but the time-varying cost gives only 3 stage(s); expected horizon <= 3"]
+        "horizon: is 4, but the time-varying cost gives only 3 stages; expected horizon <= 3"]
 
 
 # ------------------------------------------------------------------ sparse form
@@ -550,7 +550,7 @@ def test_errors_beyond_twenty_are_counted():
     assert len(error.errors) == 20 and error.omitted == 12
     assert error.errors[0] == "transition2[x1=a, x2=lo, u1=stay, u2=wait]: sums to 0.8, expected 1"
     assert error.errors[16] == "cost[x1=a, x2=lo, u1=stay, u2=wait]: is inf, expected a finite number"
-    assert str(error).splitlines()[-1] == "... and 12 more error(s)"
+    assert str(error).splitlines()[-1] == "... and 12 more errors"
     assert len(str(error).splitlines()) == 21
 
 

@@ -10,10 +10,13 @@ Each module registers its commands on :data:`main`:
 ``files``    validate, info, convert
 ``solving``  solve, evaluate, simulate
 ``pomdp``    pomdp solve, export-pomdp
+``plotting`` plot, plot-policy, report, pomdp plot, pomdp plot-policy
+``interop``  export-dpomdp
 ============ ===============================================
 """
 
 from decmdp.cli import files, pomdp, solving  # noqa: F401  (register the commands)
+from decmdp.cli import interop, plotting  # noqa: F401  (register the commands)
 from decmdp.cli._common import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_LIMIT, Progress
 from decmdp.cli._group import main
 

@@ -39,12 +39,12 @@ def handle_errors(command):
 
     @functools.wraps(command)
     def wrapper(*args, **kwargs):
-        from decmdp.errors import PolicyError, ProblemError, VectorLimitError
+        from decmdp.errors import PolicyError, ProblemError, VectorLimitError, counted
 
         try:
             return _in_worker_thread(command, args, kwargs)
         except ProblemError as exc:
-            _fail(exc.errors + ([f"... and {exc.omitted} more error(s)"] if exc.omitted else []),
+            _fail(exc.errors + ([f"... and {counted(exc.omitted, 'more error')}"] if exc.omitted else []),
                   EXIT_BAD_INPUT)
         except PolicyError as exc:
             _fail(exc.errors, EXIT_BAD_INPUT)

@@ -17,9 +17,11 @@ def main():
     """Exact solver for two-player decentralized MDPs with nested information.
 
     Player 1 sees x1; player 2 sees x1 and x2 and cannot influence x1.
-    Problems are decmdp/1 JSON files (see docs/format.md).
+    Problems are decmdp/1 JSON files (dense, or "decmdp/1-sparse" with
+    entries by name); FILE may be - to read standard input.
 
     \b
     Example:
-      decmdp solve problems/tiny-by-hand.json
+      decmdp solve problem.json
+      decmdp report problem.json -o report.html
     """

@@ -8,6 +8,7 @@ import click
 
 from decmdp.cli._common import EXIT_BAD_INPUT, handle_errors, json_text
 from decmdp.cli._group import main
+from decmdp.errors import counted
 
 
 @main.command()
@@ -18,7 +19,7 @@ def validate(files):
 
     \b
     Example:
-      decmdp validate problems/*.json
+      decmdp validate *.json
     """
     from decmdp import ProblemError, load
 
@@ -33,7 +34,7 @@ def validate(files):
                 prefix = "" if message.startswith(f"{path}:") else f"{path}: "
                 click.echo(f"error: {prefix}{message}", err=True)
             if exc.omitted:
-                click.echo(f"error: {path}: ... and {exc.omitted} more error(s)", err=True)
+                click.echo(f"error: {path}: ... and {counted(exc.omitted, 'more error')}", err=True)
     if failed:
         sys.exit(EXIT_BAD_INPUT)
 
@@ -47,7 +48,7 @@ def info(file, as_json):
 
     \b
     Example:
-      decmdp info problems/maintenance.json
+      decmdp info problem.json
     """
     from decmdp import load
 
@@ -104,7 +105,7 @@ def convert(file, form, output, force):
 
     \b
     Example:
-      decmdp convert problems/maintenance.json --to dense -o maintenance-dense.json
+      decmdp convert problem.json --to dense -o problem-dense.json
     """
     from decmdp import DENSE, SPARSE, load, save
 

@@ -17,7 +17,7 @@ def pomdp():
 
     \b
     Example:
-      decmdp pomdp solve tests/data/tiger.95.POMDP --horizon 10
+      decmdp pomdp solve tiger.POMDP --horizon 10
     """
 
 
@@ -48,8 +48,8 @@ def pomdp_solve(file, horizon, infinite, epsilon, as_json, alpha, dot, max_vecto
 
     \b
     Example:
-      decmdp pomdp solve tests/data/tiger.95.POMDP --horizon 10 --alpha tiger.alpha
-      decmdp pomdp solve tests/data/tiger.95.POMDP --infinite --epsilon 1e-6 --dot tiger.dot
+      decmdp pomdp solve tiger.POMDP --horizon 10 --alpha tiger.alpha
+      decmdp pomdp solve tiger.POMDP --infinite --epsilon 1e-6 --dot tiger.dot
     """
     from decmdp.errors import ProblemError
     from decmdp.outputfile import write_text_atomic
@@ -126,8 +126,8 @@ def export_pomdp(file, output, horizon, force):
 
     \b
     Example:
-      decmdp export-pomdp problems/tiny-by-hand.json -o tiny.POMDP
-      decmdp pomdp solve tiny.POMDP --horizon 4
+      decmdp export-pomdp problem.json -o problem.POMDP
+      decmdp pomdp solve problem.POMDP --horizon 4
     """
     import decmdp
     from decmdp.outputfile import write_text_atomic

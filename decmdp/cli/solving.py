@@ -42,10 +42,10 @@ def solve(file, horizon, infinite, epsilon, method, as_json, output, dot, max_ve
 
     \b
     Examples:
-      decmdp solve problems/maintenance.json
-      decmdp solve problems/maintenance.json --horizon 4 -o policy.json --dot policy.dot
-      decmdp solve problems/maintenance.json --json | python -m json.tool
-      decmdp solve problems/leader-follower.json --infinite --epsilon 1e-6 -o controller.json
+      decmdp solve problem.json
+      decmdp solve problem.json --horizon 4 -o policy.json --dot policy.dot
+      decmdp solve problem.json --json | python -m json.tool
+      decmdp solve problem.json --infinite --epsilon 1e-6 -o controller.json
     """
     import decmdp
     from decmdp.errors import ProblemError
@@ -149,8 +149,8 @@ def evaluate(file, policy, horizon, as_json):
 
     \b
     Example:
-      decmdp solve problems/maintenance.json --horizon 4 -o policy.json
-      decmdp evaluate problems/maintenance.json policy.json --horizon 4
+      decmdp solve problem.json --horizon 4 -o policy.json
+      decmdp evaluate problem.json policy.json --horizon 4
     """
     import decmdp
 
@@ -167,8 +167,10 @@ def evaluate(file, policy, horizon, as_json):
 @main.command()
 @click.argument("file", type=click.Path(dir_okay=True))
 @click.argument("policy", type=click.Path(dir_okay=True))
-@click.option("--episodes", type=click.IntRange(min=2), default=10_000, show_default=True)
-@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True)
+@click.option("--episodes", type=click.IntRange(min=2), default=10_000, show_default=True,
+              help="Number of simulated episodes.")
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Seed of the random generator; the same seed gives the same result.")
 @click.option("--horizon", type=int, help=_HORIZON_HELP)
 @click.option("--json", "as_json", is_flag=True, help="Print exactly one JSON object.")
 @handle_errors
@@ -177,7 +179,7 @@ def simulate(file, policy, episodes, seed, horizon, as_json):
 
     \b
     Example:
-      decmdp simulate problems/maintenance.json policy.json --episodes 100000 --seed 1
+      decmdp simulate problem.json policy.json --episodes 100000 --seed 1
     """
     import dataclasses
 

@@ -41,6 +41,17 @@ def export_horizon(model: TwoPlayerMDP) -> int:
     return model.horizon + 2
 
 
+def staged_states(model: TwoPlayerMDP) -> list[str]:
+    """Names of the staged chain's states, index ``k * |X1||X2| + x1 * |X2| + x2`` for layer ``k``.
+
+    Layers ``pre``, ``t0`` .. ``t{H-1}``, ``fin``, each over ``(x1, x2)`` by
+    index (``t0_1_0`` = stage 0, ``x1`` number 1, ``x2`` number 0), then the
+    absorbing ``end``.  Shared with the ``.dpomdp`` export.
+    """
+    layers = ["pre"] + [f"t{t}" for t in range(model.horizon)] + ["fin"]
+    return [f"{layer}_{x1}_{x2}" for layer in layers for x1 in range(model.n1) for x2 in range(model.n2)] + ["end"]
+
+
 def to_pomdp(model: TwoPlayerMDP) -> Pomdp:
     """The naive centralized POMDP of ``model`` (see the module docstring).
 
@@ -93,8 +104,7 @@ def to_pomdp(model: TwoPlayerMDP) -> Pomdp:
     O[:, :layer, end_obs] = 1.0  # pre states are never reached
     O[:, end_state, end_obs] = 1.0
 
-    states = [f"{stage}_{x1}_{x2}" for stage in ["pre"] + [f"t{t}" for t in range(H)] + ["fin"]
-              for x1 in range(n1) for x2 in range(n2)] + ["end"]
+    states = staged_states(model)
     observations = [f"{stage}_{x1}" for stage in [f"t{t}" for t in range(H)] + ["fin"]
                     for x1 in range(n1)] + ["end"]
     actions = [f"a{u1}_" + "-".join(map(str, g)) for u1, g in itertools.product(range(m1), prescriptions)]
@@ -104,6 +114,13 @@ def to_pomdp(model: TwoPlayerMDP) -> Pomdp:
                  sense=model.sense, start=start, transition=T, observation=O, reward=R, name=model.name)
 
 
+def index_legend(model: TwoPlayerMDP) -> list[str]:
+    """Comment lines mapping the indices in exported names to the problem's names."""
+    return [f"#   {label}: " + ", ".join(f"{i}={n}" for i, n in enumerate(names))
+            for label, names in (("x1", model.player1_states), ("x2", model.player2_states),
+                                 ("u1", model.player1_actions), ("u2", model.player2_actions))]
+
+
 def export_text(model: TwoPlayerMDP) -> str:
     """The ``.POMDP`` text, with a comment header mapping indices to names."""
     header = [
@@ -111,11 +128,7 @@ def export_text(model: TwoPlayerMDP) -> str:
         f"# Solve with horizon {export_horizon(model)} (= {model.horizon} stages + 2); its value at the",
         "# start belief is the two-player optimum.  States are <stage>_<x1>_<x2>, observations",
         "# <stage>_<x1>, actions a<u1>_<u2 for x2=0>-<u2 for x2=1>-..., all by index:",
-        "#   x1: " + ", ".join(f"{i}={comment_text(n)}" for i, n in enumerate(model.player1_states)),
-        "#   x2: " + ", ".join(f"{i}={comment_text(n)}" for i, n in enumerate(model.player2_states)),
-        "#   u1: " + ", ".join(f"{i}={comment_text(n)}" for i, n in enumerate(model.player1_actions)),
-        "#   u2: " + ", ".join(f"{i}={comment_text(n)}" for i, n in enumerate(model.player2_actions)),
-    ]
+    ] + index_legend(model)
     body = format_pomdp(to_pomdp(model))
     return "\n".join(header) + "\n" + body
 

@@ -576,7 +576,8 @@ class _Parser:
     def build(self, eof: _Token) -> Pomdp:
         missing = [k for k in ("discount", "states", "actions", "observations") if k not in self.seen]
         if missing:
-            raise self.error(eof, "missing " + ", ".join(f"'{k}:'" for k in missing) + " section(s)")
+            raise self.error(eof, "missing " + ", ".join(f"'{k}:'" for k in missing)
+                             + (" section" if len(missing) == 1 else " sections"))
         states, actions, obs = (self.names[k] for k in ("states", "actions", "observations"))
         n_s, n_a, n_o = len(states), len(actions), len(obs)
         if n_a * n_s * n_s * n_o > MAX_DENSE_ENTRIES:

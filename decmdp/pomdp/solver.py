@@ -114,6 +114,44 @@ class PomdpSolution:
         return "".join(f"{a}\n{' '.join(repr(float(v)) for v in row)}\n\n"
                        for a, row in zip(self.actions, self.vectors))
 
+    def plot_value(self, path=None, *, stage: int = 0, force: bool = False):
+        """Draw the value function over the belief, each region coloured by the optimal action.
+
+        Needs the extra ``decmdp[plot]`` (matplotlib).
+
+        Parameters
+        ----------
+        path : str or path-like, optional
+            Write the picture here (``.png``, ``.svg`` or ``.pdf``) and return
+            None; without it, return the matplotlib Figure.
+        stage : int
+            ``0 .. horizon - 1``.
+        force : bool
+            Overwrite ``path`` if it exists; otherwise an existing file
+            raises :class:`FileExistsError`.
+
+        Raises
+        ------
+        decmdp.plot.MissingPlotExtra
+            If matplotlib is not installed.
+        ValueError
+            For an unknown stage or figure format.
+        """
+        from decmdp.plot import pomdp_value_figure, save_figure
+
+        return save_figure(lambda: pomdp_value_figure(self, stage), path, force)
+
+    def plot_policy(self, path, engine: str = "auto", force: bool = False) -> None:
+        """Draw the policy graph to ``path`` (``.png``, ``.svg``, ``.pdf``).
+
+        Graphviz's ``dot`` draws it when on PATH (``engine="auto"``), else a
+        layered layout with matplotlib (extra ``decmdp[plot]``).  An existing
+        ``path`` is overwritten only with ``force``.
+        """
+        from decmdp.plot import pomdp_policy_picture, save_picture
+
+        save_picture(lambda fmt: pomdp_policy_picture(self, fmt, engine), path, force)
+
     def to_dot(self) -> str:
         """Graphviz DOT of the policy graph (or controller) reachable from the start belief."""
         if self.controller is not None:
