@@ -333,7 +333,7 @@ def _best_at_belief(data, cost_t, y, nxt: StageValue, b: np.ndarray, st: _Stage)
         np.cumsum([G.shape[0] for G in lifted], out=hptr[1:])
         H = (np.concatenate(lifted).reshape(-1, S, L) if lifted else np.zeros((0, S, L))) * b[None, :, None]
         st.count_generated(H.shape[0])
-        budget = max(1_000, POINTWISE_WORK_BUDGET // max(H.shape[0], 1))
+        budget = max(1, POINTWISE_WORK_BUDGET // max(H.shape[0], 1))
         status, value, _, choice = best_prescription(
             np.ascontiguousarray(b[:, None] * cost_t[y, a]), np.ascontiguousarray(H), hptr, support, budget)
         if status != BNB_OK:
