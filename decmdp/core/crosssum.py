@@ -1,6 +1,6 @@
 """Lifted projection, cross-sum with incremental pruning, pointwise min.
 
-For one ``(y, a)`` with branches ``k_1 .. k_n`` (DESIGN.md section 3)::
+For one ``(y, a)`` with branches ``k_1 .. k_n`` (``docs/theory.md`` sections 5-6)::
 
     Q(y, a) = cost[t][y, a]  (+)  G_k1[Gamma_{t+1}(target k1)]  (+) ... (+)  G_kn[...]
 

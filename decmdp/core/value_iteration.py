@@ -1,6 +1,6 @@
 """Exact finite-horizon value iteration with a lifted action dimension.
 
-The coordinator's value (DESIGN.md sections 2-3), in minimization form, is
+The coordinator's value (``docs/theory.md`` sections 4-6), in minimization form, is
 
     V_t(y, b) = min_{alpha in Gamma_t(y)} b . alpha,    Gamma_T(y) = { terminal[y] }
 
