@@ -24,12 +24,16 @@ from decmdp.controller import Certificate, controller_from_stage, evaluate_contr
 from decmdp.core.infinite import close_cycles, infinite_value_iteration
 from decmdp.core.prune import LPSolver
 from decmdp.core.types import StageStats, StageValue
+from decmdp.core import value_iteration as core_vi
 from decmdp.core.value_iteration import Method, repeating_from, value_iteration
-from decmdp.errors import ProblemError
+from decmdp.errors import MemoryLimitError, ProblemError
 from decmdp.model import Sense, TwoPlayerMDP
 from decmdp.policy import INFINITE, PolicyGraph
 from decmdp.reducer import reduce
 from decmdp.tolerances import DEFAULT_TOLERANCES, Tolerances, rounding_bound
+
+POLICY_NODE_BYTES = 2048
+"""Memory counted per node of a policy graph (networkx node, attributes, edges)."""
 
 DEFAULT_MAX_VECTORS = 100_000
 """Default cap on the alpha vectors of one stage (see ``max_vectors``)."""
@@ -212,6 +216,10 @@ def solve(
         If ``method`` is unknown (the message lists the valid ones).
     VectorLimitError
         If ``max_vectors`` is exceeded.
+    MemoryLimitError
+        If the stored stages or the policy graph would outgrow
+        :data:`decmdp.core.value_iteration.MAX_STORED_BYTES` (a long horizon
+        whose stages never repeat).
     """
     started = time.perf_counter()
     method = Method.parse(method)
@@ -222,7 +230,7 @@ def solve(
         model = model.with_horizon(horizon)
     horizon = model.horizon
     stages, stats = value_iteration(reduce(model), horizon, method, tolerances, max_vectors, progress,
-                                    lp, final_beliefs=model.initial)
+                                    lp, final_beliefs=model.initial, max_stored_bytes=core_vi.MAX_STORED_BYTES)
     internal, initial_values, start = initial_choice(model, stages[0])
     policy = policy_from_stages(model, stages, start)
     error_bound = _value_error_bound(model, stages[0], stats)
@@ -349,6 +357,9 @@ def policy_from_stages(model: TwoPlayerMDP, stages: list[StageValue], start: dic
     def node_id(t: int, row: int) -> str:
         key = (t, row)
         if key not in ids:
+            if (len(ids) + 1) * POLICY_NODE_BYTES > core_vi.MAX_STORED_BYTES:
+                raise MemoryLimitError(stage=t, estimate=(len(ids) + 1) * POLICY_NODE_BYTES,
+                                       limit=core_vi.MAX_STORED_BYTES, what="the policy graph")
             ids[key] = f"n{len(ids)}"
             queue.append(key)
         return ids[key]

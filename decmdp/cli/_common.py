@@ -39,7 +39,7 @@ def handle_errors(command):
 
     @functools.wraps(command)
     def wrapper(*args, **kwargs):
-        from decmdp.errors import PolicyError, ProblemError, VectorLimitError, counted
+        from decmdp.errors import MemoryLimitError, PolicyError, ProblemError, VectorLimitError, counted
 
         try:
             return _in_worker_thread(command, args, kwargs)
@@ -58,7 +58,7 @@ def handle_errors(command):
             _fail([str(exc)] if not exc.filename else [f"{exc.filename}: {exc.strerror}"], EXIT_BAD_INPUT)
         except OSError as exc:
             _fail([f"{exc.filename or ''}: {exc.strerror or exc}".lstrip(": ")], EXIT_BAD_INPUT)
-        except VectorLimitError as exc:
+        except (VectorLimitError, MemoryLimitError) as exc:
             _fail([str(exc)], EXIT_LIMIT)
         except MemoryError:
             _fail(["ran out of memory; lower --max-vectors, the horizon or --episodes"], EXIT_LIMIT)

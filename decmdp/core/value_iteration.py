@@ -39,13 +39,21 @@ from decmdp.core.crosssum import action_cross_sum, lifted_min, project
 from decmdp.core.pointwise import BNB_OK, best_prescription
 from decmdp.core.prune import LPSolver, prune_counted
 from decmdp.core.types import BackupData, StageStats, StageValue, parse_choice
-from decmdp.errors import TimeLimitError, VectorLimitError
+from decmdp.errors import MemoryLimitError, TimeLimitError, VectorLimitError
 from decmdp.tolerances import DEFAULT_TOLERANCES, Tolerances, rounding_bound
 
 
 RAW_CROSS_SUM_FACTOR = 64
 """An unpruned cross-sum may hold at most this many times ``max_vectors`` rows
 (it is built in full before it is pruned, so this bounds the memory)."""
+
+MAX_STORED_BYTES = 2 * 2**30
+"""Default limit on the memory of the stored stages of one solve (see
+:class:`~decmdp.errors.MemoryLimitError`)."""
+
+STAGE_OVERHEAD_BYTES = 4096
+"""Bytes counted per stored stage beyond its arrays: the Python objects, its
+statistics and its share of the policy graph built from it."""
 
 POINTWISE_WORK_BUDGET = 200_000_000
 """Work (search nodes x successor rows) the branch and bound of a last
@@ -385,6 +393,7 @@ def value_iteration(
     lp: LPSolver | str = LPSolver.NUMBA,
     final_beliefs: np.ndarray | None = None,
     time_limit: float | None = None,
+    max_stored_bytes: int | None = None,
 ) -> tuple[list[StageValue], list[StageStats]]:
     """Exact finite-horizon value iteration.
 
@@ -411,6 +420,11 @@ def value_iteration(
     time_limit : float, optional
         Raise :class:`~decmdp.errors.TimeLimitError` once this many seconds
         have passed (checked between prunes).
+    max_stored_bytes : int, optional
+        Raise :class:`~decmdp.errors.MemoryLimitError` once the stages stored
+        so far take more (arrays plus :data:`STAGE_OVERHEAD_BYTES` each).
+        Repeating stages are stored once and counted once.  The solvers pass
+        :data:`MAX_STORED_BYTES`; None: no limit.
 
     Returns
     -------
@@ -448,6 +462,7 @@ def value_iteration(
     stages[horizon] = terminal_stage(data)
     all_stats: list[StageStats] = []
     error = 0.0
+    stored = 0
     for t in range(horizon - 1, -1, -1):
         if t == 0 and final_beliefs is not None and method is Method.LIFTED:
             sv, stats = backup_at_beliefs(data, t, stages[t + 1], final_beliefs, tolerances, max_vectors,
@@ -467,6 +482,9 @@ def value_iteration(
         if repeats:
             stages[: t + 1] = [stages[t + 1]] * (t + 1)  # a fixed point: stored once
             break
+        stored += STAGE_OVERHEAD_BYTES + sum(array.nbytes for array in sv)
+        if max_stored_bytes is not None and stored > max_stored_bytes:
+            raise MemoryLimitError(stage=t, estimate=stored, limit=max_stored_bytes)
         stages[t] = sv
     return stages, all_stats
 

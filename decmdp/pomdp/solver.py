@@ -29,6 +29,7 @@ from decmdp.controller import Certificate
 from decmdp.core.infinite import close_cycles, infinite_value_iteration
 from decmdp.core.prune import LPSolver
 from decmdp.core.types import BackupData, StageStats
+from decmdp.core import value_iteration as core_vi
 from decmdp.core.value_iteration import value_iteration
 from decmdp import dot
 from decmdp.errors import ProblemError
@@ -254,7 +255,8 @@ def solve(pomdp: Pomdp, horizon: int, *, max_vectors: int | None = None,
         raise ProblemError(f"R: an expected {kind} of {largest:.3g} per stage over {horizon} stages could "
                            f"total {bound:.3g}, beyond the limit of {MAX_VALUE_MAGNITUDE:.0e} (float64 ends "
                            f"near 1.8e308); scale the {kind}s down")
-    stages, stats = value_iteration(data, int(horizon), "lifted", tolerances, max_vectors, progress, lp)
+    stages, stats = value_iteration(data, int(horizon), "lifted", tolerances, max_vectors, progress, lp,
+                                    max_stored_bytes=core_vi.MAX_STORED_BYTES)
     sign = Sense(pomdp.sense).sign
     first = stages[0]
     require_finite(first.values, "stage-0 alpha vectors")
