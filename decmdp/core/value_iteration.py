@@ -179,6 +179,7 @@ def _backup_y(data, cost_t, y, nxt: StageValue, method: Method, st: _Stage):
                 alpha, presc = lifted_min(aq.q, S, L)
                 keep = st.prune(alpha)
                 alpha, presc, succ = alpha[keep], presc[keep], aq.successor[keep]
+                st.check_limit(alpha.shape[0])
             else:
                 alpha = aq.q
                 presc = np.zeros(alpha.shape, dtype=np.int64)
