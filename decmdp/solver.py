@@ -25,7 +25,7 @@ from decmdp.core.infinite import close_cycles, infinite_value_iteration
 from decmdp.core.prune import LPSolver
 from decmdp.core.types import StageStats, StageValue
 from decmdp.core import value_iteration as core_vi
-from decmdp.core.value_iteration import Method, repeating_from, value_iteration
+from decmdp.core.value_iteration import Method, backup_stage, repeating_from, value_iteration
 from decmdp.errors import MemoryLimitError, ProblemError
 from decmdp.model import Sense, TwoPlayerMDP
 from decmdp.policy import INFINITE, PolicyGraph
@@ -104,6 +104,22 @@ class Solution:
     value_function: tuple = dataclasses.field(repr=False)
     repeating_from: int | None = None
     certificate: Certificate | None = None
+    model: TwoPlayerMDP | None = dataclasses.field(default=None, repr=False)
+    """The problem solved (at the horizon solved), for :meth:`full_stage`."""
+
+    def full_stage(self, t: int) -> StageValue:
+        """``Gamma_t`` in full (minimization form), e.g. to draw ``V_t``.
+
+        The lifted solve computes stage 0 only at the initial beliefs; for
+        ``t == 0`` this runs that one backup in full from ``Gamma_1``.  Other
+        stages (and stage 0 of the other solves) are returned as stored.
+        """
+        sv = self.value_function[t]
+        pointwise = (t == 0 and self.method == Method.LIFTED.value and self.certificate is None
+                     and self.repeating_from is None and self.model is not None)
+        if not pointwise:
+            return sv
+        return backup_stage(reduce(self.model), 0, self.value_function[1])[0]
 
     def summary(self) -> dict:
         """A JSON-ready summary: value, sense, horizon, method, bounds, stats.
@@ -253,6 +269,7 @@ def solve(
         seconds=time.perf_counter() - started,
         value_function=tuple(stages),
         repeating_from=repeating_from(stages),
+        model=model,
     )
 
 

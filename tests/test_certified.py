@@ -260,3 +260,24 @@ def test_error_bound_of_a_pomdp_covers_a_tight_reference():
     rng = np.random.default_rng(2)
     for belief in rng.dirichlet(np.ones(2), size=200):
         assert abs(loose.value(belief) - tight.value(belief)) <= loose.error_bound + tight.error_bound
+
+
+def test_full_stage_zero_is_computed_on_demand_and_agrees_with_enumerate():
+    model = decmdp.load("problems/maintenance.json")
+    lifted = decmdp.solve(model, bounds=False)
+    enumerate_ = decmdp.solve(model, method="enumerate", bounds=False)
+    full, stored = lifted.full_stage(0), lifted.value_function[0]
+    assert full.values.shape[0] > stored.values.shape[0]
+    assert enumerate_.full_stage(0) is enumerate_.value_function[0]
+    rng = np.random.default_rng(0)
+    tolerance = lifted.error_bound + enumerate_.error_bound + 1e-12
+    for x1 in range(model.n1):
+        mine = full.values[full.ptr[x1]:full.ptr[x1 + 1]]
+        reference = enumerate_.value_function[0]
+        theirs = reference.values[reference.ptr[x1]:reference.ptr[x1 + 1]]
+        for b in rng.dirichlet(np.ones(model.n2), size=50):
+            assert abs((mine @ b).min() - (theirs @ b).min()) <= tolerance
+        if model.initial[x1].sum() > 0:  # the stored vector is the best of the full set there
+            b0 = model.initial[x1]
+            best = stored.values[stored.ptr[x1]:stored.ptr[x1 + 1]] @ b0
+            assert best.min() == pytest.approx((mine @ b0).min(), abs=tolerance)
