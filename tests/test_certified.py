@@ -281,3 +281,20 @@ def test_full_stage_zero_is_computed_on_demand_and_agrees_with_enumerate():
             b0 = model.initial[x1]
             best = stored.values[stored.ptr[x1]:stored.ptr[x1 + 1]] @ b0
             assert best.min() == pytest.approx((mine @ b0).min(), abs=tolerance)
+
+
+def test_warm_up_compiles_every_kernel_a_solve_calls_from_python():
+    import numba
+
+    from decmdp.core import crosssum, lp, pointwise, prune
+    from decmdp.core.warmup import warm_up
+
+    warm_up()
+    called_from_python = {
+        lp: ["witness_sweep", "drop_certificate"], crosssum: ["project", "cross_sum", "lifted_min"],
+        prune: ["duplicate_filter", "dominance_filter", "corner_split"], pointwise: ["best_prescription"]}
+    for module, names in called_from_python.items():
+        for name in names:
+            kernel = getattr(module, name)
+            assert isinstance(kernel, numba.core.registry.CPUDispatcher)
+            assert kernel.signatures, f"{module.__name__}.{name} not compiled by warm_up"

@@ -188,3 +188,18 @@ def echo_stage_table(stats, first_column: str = "stage") -> None:
         click.echo(f"  {s.stage:5d}  {s.kept:7d}  {s.generated:9d}  {s.lps:7d}  {s.lp_fallbacks:9d}  "
                    f"{s.lp_trouble:8d}  {s.seconds:7.3f}")
 
+
+PREPARE_REPORT_SECONDS = 0.5
+"""Preparing the kernels is reported when it takes at least this long."""
+
+
+def prepare_kernels(quiet: bool) -> None:
+    """Compile or load the numeric kernels before a solve, and say so when it
+    takes a while, so that the time is not charged to the first stage."""
+    from decmdp.core.warmup import warm_up
+
+    seconds = warm_up()
+    if not quiet and seconds >= PREPARE_REPORT_SECONDS:
+        click.echo(f"prepared the numeric kernels in {seconds:.1f} s (compiled on first use, then cached "
+                   f"on disk)", err=True)
+

@@ -6,7 +6,16 @@ import dataclasses
 
 import click
 
-from decmdp.cli._common import MAX_VECTORS_HELP, Progress, check_outputs, fmt, handle_errors, json_text, lp_option
+from decmdp.cli._common import (
+    MAX_VECTORS_HELP,
+    Progress,
+    check_outputs,
+    fmt,
+    handle_errors,
+    json_text,
+    lp_option,
+    prepare_kernels,
+)
 from decmdp.cli._group import main
 from decmdp.validation import MAX_HORIZON
 
@@ -64,6 +73,7 @@ def pomdp_solve(file, horizon, infinite, epsilon, as_json, alpha, dot, max_vecto
         raise ProblemError("--epsilon: only applies with --infinite")
     check_outputs([alpha, dot], force)
     model = read_pomdp(file)
+    prepare_kernels(quiet)
     if infinite:
         solution = solve_infinite(model, DEFAULT_EPSILON if epsilon is None else epsilon,
                                   max_vectors=max_vectors or DEFAULT_MAX_VECTORS,

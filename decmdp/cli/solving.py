@@ -13,6 +13,7 @@ from decmdp.cli._common import (
     handle_errors,
     json_text,
     lp_option,
+    prepare_kernels,
 )
 from decmdp.cli._group import main
 
@@ -58,6 +59,7 @@ def solve(file, horizon, infinite, epsilon, method, as_json, output, dot, max_ve
         raise ProblemError("--epsilon: only applies with --infinite")
     check_outputs([output, dot], force)
     model = decmdp.load(file)
+    prepare_kernels(quiet)
     solution = decmdp.solve(model, horizon="infinite" if infinite else horizon, method=method,
                             epsilon=DEFAULT_EPSILON if epsilon is None else epsilon, bounds=not no_bounds,
                             max_vectors=max_vectors or DEFAULT_MAX_VECTORS,
