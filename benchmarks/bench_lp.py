@@ -29,35 +29,14 @@ sys.path.insert(0, str(ROOT))
 
 from decmdp.core.lp import witness_lp, witness_lp_highs  # noqa: E402
 from decmdp.core.types import BackupData  # noqa: E402
+from decmdp.pomdp import Pomdp, read_pomdp  # noqa: E402
+from decmdp.pomdp.solver import reduce_pomdp  # noqa: E402
 from decmdp.core.value_iteration import value_iteration  # noqa: E402
 from decmdp.tolerances import DEFAULT_TOLERANCES  # noqa: E402
 
 
-def pomdp_data(T, Ob, r_as, discount, sign=1.0) -> BackupData:
-    """BackupData of a POMDP: ``T[a, s, s']``, ``Ob[a, s', o]``, ``r_as[a, s]``."""
-    A, S, _ = T.shape
-    O = Ob.shape[2]
-    proj, ptr, target, label = [], [0], [], []
-    for a in range(A):
-        for o in range(O):
-            P = discount * T[a] * Ob[a][:, o][None, :]
-            if P.any():
-                proj.append(P[:, None, :])
-                target.append(0)
-                label.append(o)
-        ptr.append(len(target))
-    return BackupData(
-        cost=(sign * r_as).reshape(1, 1, A, S, 1),
-        terminal=np.zeros((1, S)),
-        branch_ptr=np.array(ptr, dtype=np.int64),
-        branch_target=np.array(target, dtype=np.int64),
-        branch_label=np.array(label, dtype=np.int64),
-        n_labels=O,
-        projection=np.array(proj),
-    )
-
-
 def random_pomdp(S, A, O, seed=0, discount=0.95) -> BackupData:
+    """A seeded random sparse POMDP, through the same reducer as a .POMDP file."""
     rng = np.random.default_rng(seed)
 
     def stochastic(*shape):
@@ -65,7 +44,13 @@ def random_pomdp(S, A, O, seed=0, discount=0.95) -> BackupData:
         raw[..., 0] += 1e-3 * (raw.sum(axis=-1) == 0)
         return raw / raw.sum(axis=-1, keepdims=True)
 
-    return pomdp_data(stochastic(A, S, S), stochastic(A, S, O), rng.random((A, S)), discount)
+    transition, observation = stochastic(A, S, S), stochastic(A, S, O)
+    cost = np.broadcast_to(rng.random((A, S))[:, :, None, None], (A, S, S, O))
+    pomdp = Pomdp(states=[f"s{i}" for i in range(S)], actions=[f"a{i}" for i in range(A)],
+                  observations=[f"o{i}" for i in range(O)], discount=discount, sense="minimize",
+                  start=np.full(S, 1.0 / S), transition=transition, observation=observation,
+                  reward=cost, name="random")
+    return reduce_pomdp(pomdp)
 
 
 def solve(data, horizon, label):
@@ -83,21 +68,21 @@ def solve(data, horizon, label):
 
 def lp_micro(V, n_highs=200):
     N, D = V.shape
-    b = np.empty(D)
+    b, y = np.empty(D), np.empty(N)
     tol = DEFAULT_TOLERANCES.lp_feasibility
     idx = [np.array([j for j in range(N) if j != i], dtype=np.int64) for i in range(N)]
     KT = np.ascontiguousarray(V.T)
-    witness_lp(KT, idx[0], N - 1, V[0], tol, b)  # compile / load
+    witness_lp(KT, idx[0], N - 1, V[0], tol, b, y)  # compile / load
     t0 = time.perf_counter()
     deltas = np.empty(N)
     for i in range(N):
-        deltas[i] = witness_lp(KT, idx[i], N - 1, V[i], tol, b)[1]
+        deltas[i] = witness_lp(KT, idx[i], N - 1, V[i], tol, b, y)[1]
     t_numba = (time.perf_counter() - t0) / N
     sample = np.linspace(0, N - 1, min(n_highs, N)).astype(int)
     t0 = time.perf_counter()
     diff = 0.0
     for i in sample:
-        _, d, _ = witness_lp_highs(V[idx[i]], V[i])
+        _, d, _, _ = witness_lp_highs(V[idx[i]], V[i])
         diff = max(diff, abs(d - deltas[i]))
     t_highs = (time.perf_counter() - t0) / len(sample)
     print(
@@ -127,13 +112,7 @@ def main():
     lp_micro(stages[0].values)
 
     if args.shuttle:
-        from decmdp.pomdp.parser import read_pomdp
-
-        p = read_pomdp(args.shuttle)
-        T, Ob, R = (np.asarray(x) for x in (p.transition, p.observation, p.reward))
-        r_as = np.einsum("asz,aszo,azo->as", T, R, Ob)
-        sign = -1.0 if p.sense == "maximize" else 1.0
-        stages = solve(pomdp_data(T, Ob, r_as, p.discount, sign), args.shuttle_horizon, "shuttle.95")
+        stages = solve(reduce_pomdp(read_pomdp(args.shuttle)), args.shuttle_horizon, "shuttle.95")
         lp_micro(stages[0].values)
 
 
