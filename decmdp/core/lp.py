@@ -627,3 +627,116 @@ def witness_lp_highs(W: np.ndarray, v: np.ndarray,
             "it is bounded by construction, so the input is corrupt"
         )
     raise RuntimeError(f"HiGHS returned unknown status {status!r}: {res.message}")
+
+
+@kernel
+def witness_batch(KT, n_kept, V, cand, tau, unit, feasibility, decision, bound, B):  # pragma: no cover - numba
+    """Decide every row ``V[cand[q]]`` against the FIXED kept set ``KT[:, :n_kept]``.
+
+    One work unit of the batched Lark/White loop (:mod:`decmdp.core.prune`):
+    :func:`witness_decide` for each candidate in order, the working set of
+    one warm-starting the next (the hint starts empty, so a unit's answers
+    depend on its candidates and the kept set only).  Fills
+    ``decision[q]``, ``bound[q]`` and the witness belief ``B[q]``.
+
+    Returns
+    -------
+    int
+        Restricted LPs solved.
+    """
+    D = KT.shape[0]
+    hint = np.empty(min(12 * (D + 1), max(2 * (D + 1), 200)), dtype=np.int64)
+    b = np.empty(D)
+    n_hint = 0
+    lps = 0
+    for q in range(cand.shape[0]):
+        d, bd, n_lp, n_hint = witness_decide(KT, n_kept, V[cand[q]], tau, unit, feasibility, b, hint,
+                                             n_hint)
+        lps += n_lp
+        decision[q] = d
+        bound[q] = bd
+        for i in range(D):
+            B[q, i] = b[i]
+    return lps
+
+
+@kernel
+def witness_merge(V, kept, KT, n_snap, n_kept, und, UT, alive, first, decision, bound, B,
+                  tau, unit):  # pragma: no cover - numba
+    """Apply the decisions of one round, in candidate order, to the kept set.
+
+    The round's candidates are ``und[first:first + len(decision)]``, decided
+    against ``KT[:, :n_snap]``; kept vectors added since then are
+    ``KT[:, n_snap:n_kept]``.  In order, for candidate ``p``:
+
+    * DROP      -> it leaves the undecided set (a drop against a subset of the
+      final kept set holds against the final set);
+    * WITNESS b -> priced again against the kept vectors added since the
+      snapshot; if ``b`` is still a witness (margin ``> tau + (D + 2)
+      unit``), the best ALIVE undecided row at ``b`` (exact ties: the
+      lexicographically smaller) joins the kept set; otherwise nothing
+      happens.  The candidate stays undecided unless it was that row;
+    * DOUBT     -> the candidate itself joins the kept set (always safe).
+
+    A candidate that already joined the kept set by an earlier pick is
+    skipped.  ``alive`` (bool over ``und``) is updated; the caller compacts.
+
+    Returns
+    -------
+    n_kept : int
+        Kept count after the round.
+    max_drop : float
+        Largest certified bound of the rows dropped (``-inf`` when none).
+    doubts : int
+        Rows kept in doubt.
+    """
+    D = V.shape[1]
+    nu = und.shape[0]
+    nk = n_kept
+    max_drop = -np.inf
+    doubts = 0
+    b = np.empty(D)
+    vals = np.empty(nu)
+    for q in range(decision.shape[0]):
+        p = first + q
+        if not alive[p]:
+            continue
+        j = -1
+        if decision[q] == DROP:
+            alive[p] = False
+            if bound[q] > max_drop:
+                max_drop = bound[q]
+            continue
+        if decision[q] == DOUBT:
+            j = p
+            doubts += 1
+        else:
+            w = und[p]
+            margin = bound[q]
+            for i in range(D):
+                b[i] = B[q, i]
+            for c in range(n_snap, nk):
+                s = 0.0
+                for i in range(D):
+                    s += b[i] * (KT[i, c] - V[w, i])
+                if s < margin:
+                    margin = s
+            if margin > tau + (D + 2) * unit:
+                for r in range(nu):
+                    vals[r] = 0.0
+                for i in range(D):
+                    bi = b[i]
+                    if bi != 0.0:
+                        for r in range(nu):
+                            vals[r] += bi * UT[i, r]
+                for r in range(nu):
+                    if alive[r] and (j < 0 or vals[r] < vals[j]
+                                     or (vals[r] == vals[j] and _lex_less(V, und[r], und[j]))):
+                        j = r
+        if j >= 0:
+            alive[j] = False
+            kept[nk] = und[j]
+            for i in range(D):
+                KT[i, nk] = V[und[j], i]
+            nk += 1
+    return nk, max_drop, doubts
