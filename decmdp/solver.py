@@ -167,7 +167,7 @@ def solve(
     progress: Callable[[StageStats], None] | None = None,
     lp: LPSolver | str = LPSolver.NUMBA,
     jobs: int | None = None,
-    scheduler: str | None = None,
+    scheduler=None,
 ) -> Solution:
     """Solve a two-player problem exactly.
 
@@ -207,10 +207,10 @@ def solve(
         every ``jobs`` and ``scheduler``.  A ``progress`` object with an
         ``on_unit(done, submitted)`` method also hears of each finished
         work unit.
-    scheduler : str, optional
-        ``"tcp://HOST:PORT"`` of a running ``dask.distributed`` scheduler, or
-        ``"local"`` to start a ``LocalCluster`` for this solve (needs
-        ``pip install 'decmdp[dask]'``).
+    scheduler : str or distributed.Client, optional
+        ``"tcp://HOST:PORT"`` of a running ``dask.distributed`` scheduler,
+        ``"local"`` to start a ``LocalCluster`` for this solve, or a connected
+        ``distributed.Client`` (kept open; needs ``pip install 'decmdp[dask]'``).
 
     Returns
     -------

@@ -139,7 +139,7 @@ def default_jobs() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def make_executor(jobs: int | None = None, scheduler: str | None = None) -> Executor:
+def make_executor(jobs: int | None = None, scheduler=None) -> Executor:
     """The executor for ``jobs`` workers (None: all cores) or a Dask ``scheduler``.
 
     Parameters
@@ -147,18 +147,22 @@ def make_executor(jobs: int | None = None, scheduler: str | None = None) -> Exec
     jobs : int, optional
         Threads on this machine; 1 runs everything on the caller's thread.
         With ``scheduler="local"``, the workers of the local cluster.
-    scheduler : str, optional
+    scheduler : str or distributed.Client, optional
         ``"tcp://HOST:PORT"``: an existing ``dask.distributed`` scheduler;
-        ``"local"``: a ``LocalCluster`` started (and stopped) here.
+        ``"local"``: a ``LocalCluster`` started (and stopped) here; a
+        connected client: used as it is.
 
     Raises
     ------
-    ValueError
+    ProblemError
         ``jobs < 1``, or a scheduler that is neither ``"local"`` nor an
-        address; or dask is not installed (the message names the extra).
+        address, or cannot be reached; or dask is not installed (the
+        message names the extra to install).
     """
-    if jobs is not None and int(jobs) < 1:
-        raise ValueError(f"jobs must be >= 1, got {jobs}")
+    if jobs is not None and (isinstance(jobs, bool) or int(jobs) < 1):
+        from decmdp.errors import ProblemError
+
+        raise ProblemError(f"jobs: is {jobs!r}, expected a positive integer")
     jobs = default_jobs() if jobs is None else int(jobs)
     if scheduler is not None:
         from decmdp.core.dask_executor import DaskExecutor

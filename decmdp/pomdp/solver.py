@@ -219,7 +219,7 @@ def solve(pomdp: Pomdp, horizon: int, *, max_vectors: int | None = None,
           tolerances: Tolerances = DEFAULT_TOLERANCES,
           progress: Callable[[StageStats], None] | None = None,
           lp: LPSolver | str = LPSolver.NUMBA, jobs: int | None = None,
-          scheduler: str | None = None) -> PomdpSolution:
+          scheduler=None) -> PomdpSolution:
     """Solve a POMDP exactly for a finite horizon.
 
     Parameters

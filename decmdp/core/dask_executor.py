@@ -1,0 +1,105 @@
+"""Work units of the prunes on a ``dask.distributed`` cluster.
+
+Each :meth:`DaskExecutor.map` broadcasts its shared data (the kept set of a
+round) to every worker once, then submits one task per group of
+consecutive units (a few groups per worker, so a task carries hundreds to
+thousands of LPs), and gathers the results in unit order.  When the caller
+is interrupted (Ctrl-C) or fails, the submitted tasks are cancelled.
+Workers need ``decmdp`` importable (the same version as the driver).
+"""
+
+from __future__ import annotations
+
+from decmdp.core.executors import Executor, split
+from decmdp.errors import ProblemError
+
+INSTALL_HINT = "pip install 'decmdp[dask]'"
+
+TASKS_PER_WORKER = 2
+"""Task groups per worker and map: enough to balance uneven units, few
+enough that a task's overhead is small next to its LPs."""
+
+
+CONNECT_TIMEOUT = "20s"
+"""How long to try reaching a scheduler before giving up."""
+
+
+def _import_distributed():
+    try:
+        import distributed
+    except ImportError as exc:
+        raise ProblemError(f"scheduler: dask.distributed is not installed; install it with {INSTALL_HINT}") from exc
+    return distributed
+
+
+def run_group(fn, shared, group):
+    """A task: run a group of units (on a worker)."""
+    return [fn(shared, item) for item in group]
+
+
+class DaskExecutor(Executor):
+    """Runs work units on a Dask cluster.
+
+    Parameters
+    ----------
+    scheduler : str or distributed.Client
+        ``"tcp://HOST:PORT"`` of a running scheduler, ``"local"`` to start a
+        ``LocalCluster`` of ``jobs`` single-threaded worker processes (stopped
+        by :meth:`close`), or a connected client (left open).
+    jobs : int
+        Workers of the local cluster (ignored for an existing scheduler).
+    processes : bool
+        Local cluster only: worker processes (default) or threads of this
+        process.
+    """
+
+    def __init__(self, scheduler: str, jobs: int, processes: bool = True) -> None:
+        super().__init__()
+        distributed = _import_distributed()
+        self._cluster = None
+        self._own_client = not isinstance(scheduler, distributed.Client)
+        if not self._own_client:
+            self.client = scheduler
+        elif scheduler == "local":
+            self._cluster = distributed.LocalCluster(n_workers=jobs, threads_per_worker=1, processes=processes,
+                                                     dashboard_address=None)
+            address = self._cluster
+        elif isinstance(scheduler, str) and "://" in scheduler:
+            address = scheduler
+        else:
+            raise ProblemError(f"scheduler: is {scheduler!r}, expected 'local' or an address like "
+                             "'tcp://HOST:PORT'")
+        if self._own_client:
+            try:
+                self.client = distributed.Client(address, set_as_default=False, timeout=CONNECT_TIMEOUT)
+            except OSError as exc:
+                self._close_cluster()
+                raise ProblemError(f"scheduler: cannot reach {scheduler}: {exc}") from exc
+        self.workers = max(1, len(self.client.scheduler_info().get("workers", {})))
+
+    def _map(self, fn, shared, items) -> list:
+        shared_future = self.client.scatter(shared, broadcast=True, hash=False)
+        groups = split(items, TASKS_PER_WORKER * self.workers)
+        futures = [self.client.submit(run_group, fn, shared_future, g, pure=False) for g in groups]
+        try:
+            out = []
+            for future, group in zip(futures, groups):
+                out.extend(future.result())
+                self._count(done=len(group))
+            return out
+        except BaseException:
+            self.client.cancel(futures + [shared_future])
+            raise
+        finally:
+            del shared_future
+
+    def _close_cluster(self) -> None:
+        if self._cluster is not None:
+            self._cluster.close()
+            self._cluster = None
+
+    def close(self) -> None:
+        client, self.client = getattr(self, "client", None), None
+        if client is not None and self._own_client:
+            client.close()
+        self._close_cluster()
