@@ -31,7 +31,7 @@ DATA = __import__("pathlib").Path(__file__).parent / "data"
 @pytest.fixture(scope="module")
 def client():
     cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
-                                       dashboard_address=None)
+                                       dashboard_address=":0")
     with distributed.Client(cluster, set_as_default=False) as c:
         yield c
     cluster.close()

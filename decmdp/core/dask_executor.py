@@ -15,13 +15,19 @@ from decmdp.errors import ProblemError
 
 INSTALL_HINT = "pip install 'decmdp[dask]'"
 
-TASKS_PER_WORKER = 2
-"""Task groups per worker and map: enough to balance uneven units, few
-enough that a task's overhead is small next to its LPs."""
+TASKS_PER_WORKER = 1
+"""Tasks per worker and map.  The shared data travels inside each task, so
+with one task per worker it is shipped once per worker: one message per
+worker and map, no separate scatter round trip."""
 
 
 CONNECT_TIMEOUT = "20s"
 """How long to try reaching a scheduler before giving up."""
+
+
+MIN_CLUSTER_UNITS = 8
+"""A map of fewer units runs on the driver: shipping it would cost more than
+it saves (a round trip to the cluster is milliseconds, a unit about one)."""
 
 
 def _import_distributed():
@@ -62,7 +68,7 @@ class DaskExecutor(Executor):
             self.client = scheduler
         elif scheduler == "local":
             self._cluster = distributed.LocalCluster(n_workers=jobs, threads_per_worker=1, processes=processes,
-                                                     dashboard_address=None)
+                                                     dashboard_address=":0")
             address = self._cluster
         elif isinstance(scheduler, str) and "://" in scheduler:
             address = scheduler
@@ -78,9 +84,10 @@ class DaskExecutor(Executor):
         self.workers = max(1, len(self.client.scheduler_info().get("workers", {})))
 
     def _map(self, fn, shared, items) -> list:
-        shared_future = self.client.scatter(shared, broadcast=True, hash=False)
+        if len(items) < MIN_CLUSTER_UNITS:
+            return [self._counted(fn(shared, item)) for item in items]
         groups = split(items, TASKS_PER_WORKER * self.workers)
-        futures = [self.client.submit(run_group, fn, shared_future, g, pure=False) for g in groups]
+        futures = [self.client.submit(run_group, fn, shared, g, pure=False) for g in groups]
         try:
             out = []
             for future, group in zip(futures, groups):
@@ -88,10 +95,12 @@ class DaskExecutor(Executor):
                 self._count(done=len(group))
             return out
         except BaseException:
-            self.client.cancel(futures + [shared_future])
+            self.client.cancel(futures)
             raise
-        finally:
-            del shared_future
+
+    def _counted(self, result):
+        self._count(done=1)
+        return result
 
     def _close_cluster(self) -> None:
         if self._cluster is not None:

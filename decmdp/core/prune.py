@@ -15,8 +15,8 @@ whose envelope exceeds ``f`` by at most a PROVEN amount, cheapest test first
     survivors --- 2. corners: the best vector at each vertex e_i and at the
         |            uniform belief is on the envelope -> kept
         v
-    undecided --- 3. Lark/White witness LP of v against kept (one loop,
-                     decmdp.core.lp.witness_sweep; the LP is a parameter):
+    undecided --- 3. Lark/White witness LP of v against kept, in rounds
+                     (the LP is a parameter):
                      witness b, priced   -> the best UNDECIDED vector at b
                                             joins kept (v is tested again)
                      delta* <= tau, by a weak-duality certificate on the
@@ -30,6 +30,24 @@ vector (plus, with ``dominance > 0``, the dominance margin once per
 dominance-dropped vector, which bounds any chain of them).  Ties are
 broken lexicographically (smaller vector first), so the result does not
 depend on timing.
+
+Work units (identical answers on any executor)
+----------------------------------------------
+Steps 1 and 3 are cut into work units whose number and content depend on
+the data only, run by an executor (:mod:`decmdp.core.executors`: this
+thread, threads, or a Dask cluster) and combined in a fixed order:
+
+* dominance, beyond :data:`DOMINANCE_PART` rows: each partition of that
+  many rows is filtered on its own, then the union of the survivors,
+  sorted by row sum, is checked in blocks of :data:`DOMINANCE_UNIT` rows
+  against the rows before them;
+* witness step: each round takes the last ``_round_size(kept, undecided)``
+  undecided vectors, decides them in units of :data:`WITNESS_UNIT` against
+  the kept set as it was at the start of the round (a drop proven against
+  a subset of the final kept set holds against the final set), then
+  applies the decisions in candidate order, pricing each witness again
+  against the vectors the round has added so far: a refuted witness adds
+  nothing and its vector is tested again in the next round.
 """
 
 from __future__ import annotations
