@@ -98,6 +98,9 @@ def _exit_interrupted() -> None:
     from decmdp.outputfile import abandon_writes
 
     written = abandon_writes()
+    from decmdp.core.dask_executor import cancel_all
+
+    cancel_all()
     message = ("interrupted; nothing was written" if not written
                else f"interrupted after writing {', '.join(written)}")
     try:
@@ -140,8 +143,7 @@ class Progress:
             final = stats.stage == 0 and self.last_shown is not None
             if self._due(now) or final:
                 click.echo(f"{self.label}stage {stats.stage}: {stats.kept} vectors ({stats.generated} generated, "
-                           f"{stats.lps} LPs, {stats.work_units} work units), {now - self.started:.1f} s elapsed",
-                           err=True)
+                           f"{stats.lps} LPs), {now - self.started:.1f} s elapsed", err=True)
                 self.last_shown = now
             self.running = f"stage {stats.stage - 1}"
 

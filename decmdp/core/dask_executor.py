@@ -10,6 +10,8 @@ Workers need ``decmdp`` importable (the same version as the driver).
 
 from __future__ import annotations
 
+import weakref
+
 from decmdp.core.executors import Executor, split
 from decmdp.errors import ProblemError
 
@@ -36,6 +38,19 @@ def _import_distributed():
     except ImportError as exc:
         raise ProblemError(f"scheduler: dask.distributed is not installed; install it with {INSTALL_HINT}") from exc
     return distributed
+
+
+_LIVE: weakref.WeakSet = weakref.WeakSet()
+
+
+def cancel_all() -> None:
+    """Cancel the cluster work of every open executor and release its cluster
+    (the CLI calls this on Ctrl-C, just before it exits)."""
+    for executor in list(_LIVE):
+        try:
+            executor.close()
+        except Exception:  # noqa: BLE001 - leaving anyway; never hide the interrupt
+            pass
 
 
 def run_group(fn, shared, group):
@@ -82,12 +97,15 @@ class DaskExecutor(Executor):
                 self._close_cluster()
                 raise ProblemError(f"scheduler: cannot reach {scheduler}: {exc}") from exc
         self.workers = max(1, len(self.client.scheduler_info().get("workers", {})))
+        self._futures: list = []
+        _LIVE.add(self)
 
     def _map(self, fn, shared, items) -> list:
         if len(items) < MIN_CLUSTER_UNITS:
             return [self._counted(fn(shared, item)) for item in items]
         groups = split(items, TASKS_PER_WORKER * self.workers)
         futures = [self.client.submit(run_group, fn, shared, g, pure=False) for g in groups]
+        self._futures = futures
         try:
             out = []
             for future, group in zip(futures, groups):
@@ -97,6 +115,8 @@ class DaskExecutor(Executor):
         except BaseException:
             self.client.cancel(futures)
             raise
+        finally:
+            self._futures = []
 
     def _counted(self, result):
         self._count(done=1)
@@ -108,7 +128,10 @@ class DaskExecutor(Executor):
             self._cluster = None
 
     def close(self) -> None:
+        _LIVE.discard(self)
         client, self.client = getattr(self, "client", None), None
+        if client is not None and self._futures:
+            client.cancel(self._futures)
         if client is not None and self._own_client:
             client.close()
         self._close_cluster()
