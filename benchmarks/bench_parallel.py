@@ -4,12 +4,14 @@ For each problem, one run each of ``jobs=1``, ``jobs=2`` and
 ``scheduler="local"`` (2 single-threaded worker processes, started before
 the clock runs): wall seconds, CPU seconds (this process plus, for the
 cluster, its worker processes) and the speed-up over ``jobs=1``; every run
-must give the same value (checked).  Then, from the ``jobs=1`` run, the
-serial fraction: the share of the wall time spent outside the work units
-(on the driver: cross-sums, corners, merging the decisions of a round,
-sorting), and Amdahl's speed-up ``1 / (f + (1 - f) / n)`` it allows for
-8, 32 and 128 workers, next to the most units one round ever offered
-(the width beyond which more workers sit idle).
+must give the same value (checked).  Then, from a serial run that clocks
+every map of work units, the serial fraction ``f``: the share of the wall
+time spent outside the work units (on the driver: cross-sums, corners,
+merging the decisions of a round, sorting), and Amdahl's speed-up
+``1 / (f + (1 - f) / n)`` it allows for 8, 32 and 128 workers; next to it
+the projection that also respects each map's width ``w`` (a map of ``w``
+units runs at most ``min(w, n)`` times faster): ``T / (driver + sum
+map_seconds / min(w, n))``, and the widest map.
 
 Problems: seeded two-player problems with a sparse joint transition (two
 nonzeros per row) and shuttle.95.  Run: ``python benchmarks/bench_parallel.py
@@ -57,7 +59,7 @@ def sparse_joint(n1: int, n2: int, m1: int, m2: int, horizon: int, seed: int) ->
 
 ROWS = [  # (label, kind, argument)
     ("sparse joint 2,4,2,2 T=13 seed 3", "two", (2, 4, 2, 2, 13, 3)),
-    ("sparse joint 2,4,2,2 T=12 seed 7", "two", (2, 4, 2, 2, 12, 7)),
+    ("sparse joint 2,4,2,2 T=11 seed 7", "two", (2, 4, 2, 2, 11, 7)),
     ("shuttle.95 H=40", "pomdp", ("shuttle.95.POMDP", 40)),
 ]
 QUICK = [
@@ -66,20 +68,21 @@ QUICK = [
 ]
 
 
+WORKERS = (8, 32, 128)
+
+
 class TimedUnits(Executor):
     """Serial executor that clocks the time spent inside work units."""
 
     def __init__(self) -> None:
         super().__init__()
-        self.unit_seconds = 0.0
-        self.widest = 0
+        self.maps: list[tuple[int, float]] = []  # (units, seconds)
 
     def map(self, fn, shared, items):
         items = list(items)
-        self.widest = max(self.widest, len(items))
         started = time.perf_counter()
         out = super().map(fn, shared, items)
-        self.unit_seconds += time.perf_counter() - started
+        self.maps.append((len(items), time.perf_counter() - started))
         return out
 
 
@@ -96,8 +99,9 @@ def run(kind, arg, **how) -> float:
     return solve_pomdp(pomdp, horizon, max_vectors=None, **how).value()
 
 
-def serial_fraction(kind, arg) -> tuple[float, int]:
-    """Driver share of the wall time of a serial run, and the widest map."""
+def serial_fraction(kind, arg) -> tuple[float, list[float], int]:
+    """Driver share of a serial run's wall time, the width-aware projected
+    speed-ups for 8, 32 and 128 workers, and the widest map."""
     ex = TimedUnits()
     if kind == "two":
         model = problem(kind, arg)
@@ -108,7 +112,10 @@ def serial_fraction(kind, arg) -> tuple[float, int]:
     started = time.perf_counter()
     value_iteration(data, horizon, final_beliefs=beliefs, executor=ex)
     total = time.perf_counter() - started
-    return (total - ex.unit_seconds) / total, ex.widest
+    maps = np.array(ex.maps, dtype=float).reshape(-1, 2)
+    driver = total - maps[:, 1].sum()
+    projected = [total / (driver + (maps[:, 1] / np.minimum(maps[:, 0], n)).sum()) for n in WORKERS]
+    return driver / total, projected, int(maps[:, 0].max(initial=0))
 
 
 def timed(fn, children=None):
@@ -123,7 +130,13 @@ def timed(fn, children=None):
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="Two small rows only.")
+    parser.add_argument("--fraction-only", action="store_true", help="Only the serial-fraction table.")
     args = parser.parse_args()
+    rows = QUICK if args.quick else ROWS
+    if args.fraction_only:
+        run("two", (2, 2, 2, 2, 3, 1), jobs=1)
+        fraction_table([(label, *serial_fraction(kind, arg)) for label, kind, arg in rows])
+        return
     import distributed
     import psutil
 
@@ -142,7 +155,7 @@ def main() -> None:
     print(header)
     print("-" * len(header))
     fractions = []
-    for label, kind, arg in QUICK if args.quick else ROWS:
+    for label, kind, arg in rows:
         w1, c1, v1 = timed(lambda: run(kind, arg, jobs=1))
         w2, c2, v2 = timed(lambda: run(kind, arg, jobs=2))
         wd, cd, vd = timed(lambda: run(kind, arg, scheduler=client), children_cpu)
@@ -153,13 +166,20 @@ def main() -> None:
     client.close()
     cluster.close()
     print()
-    print("serial fraction f (driver share of a jobs=1 run) and Amdahl's speed-up 1 / (f + (1 - f) / n)")
-    header = f"{'problem':<34} {'f':>7} {'n=8':>6} {'n=32':>6} {'n=128':>6} {'widest map':>10}"
+    fraction_table(fractions)
+
+
+def fraction_table(fractions) -> None:
+    print("serial fraction f (driver share of a serial run); Amdahl 1 / (f + (1 - f) / n); "
+          "and with each map's width")
+    header = (f"{'problem':<34} {'f':>7} {'Amdahl n=8':>10} {'32':>6} {'128':>6} "
+              f"{'width-aware n=8':>15} {'32':>6} {'128':>6} {'widest map':>10}")
     print(header)
     print("-" * len(header))
-    for label, f, widest in fractions:
-        amdahl = [1.0 / (f + (1.0 - f) / n) for n in (8, 32, 128)]
-        print(f"{label:<34} {f:>7.4f} {amdahl[0]:>6.1f} {amdahl[1]:>6.1f} {amdahl[2]:>6.1f} {widest:>10}")
+    for label, f, projected, widest in fractions:
+        amdahl = [1.0 / (f + (1.0 - f) / n) for n in WORKERS]
+        print(f"{label:<34} {f:>7.4f} {amdahl[0]:>10.1f} {amdahl[1]:>6.1f} {amdahl[2]:>6.1f} "
+              f"{projected[0]:>15.1f} {projected[1]:>6.1f} {projected[2]:>6.1f} {widest:>10}", flush=True)
 
 
 if __name__ == "__main__":

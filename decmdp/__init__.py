@@ -16,7 +16,7 @@ Quick start::
 from decmdp.bounds import Bounds
 from decmdp.core.types import StageStats
 from decmdp.core.value_iteration import Method
-from decmdp.errors import PolicyError, ProblemError, VectorLimitError
+from decmdp.errors import MemoryLimitError, PolicyError, ProblemError, TimeLimitError, VectorLimitError
 from decmdp.evaluation import evaluate
 from decmdp.fileio import DENSE, SPARSE, dumps, load, loads, save
 from decmdp.model import Sense, TwoPlayerMDP
@@ -51,6 +51,8 @@ __all__ = [
     "Tolerances",
     "TwoPlayerMDP",
     "VectorLimitError",
+    "MemoryLimitError",
+    "TimeLimitError",
     "dumps",
     "load",
     "loads",

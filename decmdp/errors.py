@@ -116,3 +116,37 @@ class TimeLimitError(RuntimeError):
         self.stage = int(stage)
         self.seconds = float(seconds)
         super().__init__(f"stage {self.stage} was still running after the time limit of {self.seconds:.3g} s")
+
+
+class MemoryLimitError(RuntimeError):
+    """The stored value function of a solve would outgrow the memory allowed.
+
+    Exact value iteration keeps one vector set per stage (the policy graph is
+    built from all of them), so memory grows with the horizon unless the
+    stages start to repeat (then one set is stored for all of them).
+
+    Attributes
+    ----------
+    stage : int
+        The decision stage (0-based) at which the estimate passed the limit.
+    estimate : int
+        Bytes the stages computed so far take (an estimate, Python objects
+        included).
+    limit : int
+        The limit, in bytes.
+    what : str
+        What outgrew it: the stored value function, or the policy graph
+        built from it (one node per stage and reachable vector).
+    """
+
+    def __init__(self, stage: int, estimate: int, limit: int, what: str = "the stored value function"):
+        self.stage = int(stage)
+        self.estimate = int(estimate)
+        self.limit = int(limit)
+        self.what = what
+        super().__init__(
+            f"horizon: at stage {self.stage} {what} already takes about "
+            f"{self.estimate / 2**20:.0f} MiB, more than the limit of {self.limit / 2**20:.0f} MiB; "
+            f"the stages do not repeat, so memory grows with the horizon: lower the horizon "
+            f"(or, discounted with a time-invariant cost, solve with --infinite)"
+        )

@@ -25,12 +25,16 @@ from decmdp.core.executors import make_executor
 from decmdp.core.infinite import close_cycles, infinite_value_iteration
 from decmdp.core.prune import LPSolver
 from decmdp.core.types import StageStats, StageValue
-from decmdp.core.value_iteration import Method, repeating_from, value_iteration
-from decmdp.errors import ProblemError
+from decmdp.core import value_iteration as core_vi
+from decmdp.core.value_iteration import Method, backup_stage, repeating_from, value_iteration
+from decmdp.errors import MemoryLimitError, ProblemError
 from decmdp.model import Sense, TwoPlayerMDP
 from decmdp.policy import INFINITE, PolicyGraph
 from decmdp.reducer import reduce
 from decmdp.tolerances import DEFAULT_TOLERANCES, Tolerances, rounding_bound
+
+POLICY_NODE_BYTES = 2048
+"""Memory counted per node of a policy graph (networkx node, attributes, edges)."""
 
 DEFAULT_MAX_VECTORS = 100_000
 """Default cap on the alpha vectors of one stage (see ``max_vectors``)."""
@@ -101,6 +105,22 @@ class Solution:
     value_function: tuple = dataclasses.field(repr=False)
     repeating_from: int | None = None
     certificate: Certificate | None = None
+    model: TwoPlayerMDP | None = dataclasses.field(default=None, repr=False)
+    """The problem solved (at the horizon solved), for :meth:`full_stage`."""
+
+    def full_stage(self, t: int) -> StageValue:
+        """``Gamma_t`` in full (minimization form), e.g. to draw ``V_t``.
+
+        The lifted solve computes stage 0 only at the initial beliefs; for
+        ``t == 0`` this runs that one backup in full from ``Gamma_1``.  Other
+        stages (and stage 0 of the other solves) are returned as stored.
+        """
+        sv = self.value_function[t]
+        pointwise = (t == 0 and self.method == Method.LIFTED.value and self.certificate is None
+                     and self.repeating_from is None and self.model is not None)
+        if not pointwise:
+            return sv
+        return backup_stage(reduce(self.model), 0, self.value_function[1])[0]
 
     def summary(self) -> dict:
         """A JSON-ready summary: value, sense, horizon, method, bounds, stats.
@@ -226,6 +246,10 @@ def solve(
         If ``method`` is unknown (the message lists the valid ones).
     VectorLimitError
         If ``max_vectors`` is exceeded.
+    MemoryLimitError
+        If the stored stages or the policy graph would outgrow
+        :data:`decmdp.core.value_iteration.MAX_STORED_BYTES` (a long horizon
+        whose stages never repeat).
     """
     started = time.perf_counter()
     method = Method.parse(method)
@@ -238,7 +262,8 @@ def solve(
     with make_executor(jobs, scheduler) as executor:
         executor.on_unit = getattr(progress, "on_unit", None)
         stages, stats = value_iteration(reduce(model), horizon, method, tolerances, max_vectors, progress,
-                                        lp, final_beliefs=model.initial, executor=executor)
+                                        lp, final_beliefs=model.initial, max_stored_bytes=core_vi.MAX_STORED_BYTES,
+                                        executor=executor)
     internal, initial_values, start = initial_choice(model, stages[0])
     policy = policy_from_stages(model, stages, start)
     error_bound = _value_error_bound(model, stages[0], stats)
@@ -261,6 +286,7 @@ def solve(
         seconds=time.perf_counter() - started,
         value_function=tuple(stages),
         repeating_from=repeating_from(stages),
+        model=model,
     )
 
 
@@ -365,6 +391,9 @@ def policy_from_stages(model: TwoPlayerMDP, stages: list[StageValue], start: dic
     def node_id(t: int, row: int) -> str:
         key = (t, row)
         if key not in ids:
+            if (len(ids) + 1) * POLICY_NODE_BYTES > core_vi.MAX_STORED_BYTES:
+                raise MemoryLimitError(stage=t, estimate=(len(ids) + 1) * POLICY_NODE_BYTES,
+                                       limit=core_vi.MAX_STORED_BYTES, what="the policy graph")
             ids[key] = f"n{len(ids)}"
             queue.append(key)
         return ids[key]

@@ -3,14 +3,16 @@
 Kernels receive them as a :class:`Tolerances` named tuple so that a test or a
 user can tighten or loosen one without touching code.
 
-Pruning tolerances are relative.  The **scale** of a prune is the largest
-magnitude of any entry of the set of vectors being pruned,
-``scale = max_{n, i} |V[n, i]|``, and a relative tolerance ``r`` means the
-absolute margin ``r * scale`` in that prune.  The scale is chosen this way
-because the vectors themselves carry rounding errors proportional to it:
-differences far below ``eps * scale`` cannot be resolved in float64 anyway.
-Multiplying every cost by ``c > 0`` therefore multiplies every margin by
-``c`` and leaves every pruning decision unchanged.
+Pruning tolerances are relative.  The **scale** of a prune is the spread of
+the set of vectors being pruned, ``spread = max V - min V`` over all its
+entries, and a relative tolerance ``r`` means the absolute margin
+``r * spread`` in that prune.  Multiplying every cost by ``c > 0`` multiplies
+every margin by ``c``, and adding a constant to every cost changes no margin,
+so neither changes a pruning decision (beyond float64's rounding of the
+shifted values).  Rounding is accounted for separately, in units of
+``4 u max|V|`` per term summed; the witness margin is never below
+:data:`decmdp.core.prune.TAU_FLOOR_UNITS` such units, so that a set whose
+spread is tiny next to its magnitude can still be certified.
 
 Every prune reports the certified bound of what it dropped, and the solvers
 add these bounds up (with the rounding of the backups) into the
@@ -54,13 +56,16 @@ class Tolerances(NamedTuple):
     pomdp_probability : float
         The same for ``.POMDP`` files: 1e-5, what pomdp-solve accepts.
     dominance : float
-        Relative.  Vector ``w`` is dropped without an LP when a kept vector
-        ``v`` has ``v <= w + dominance * scale`` in every component.  The
-        default 0 removes exact pointwise dominance and duplicates only (no
-        error); near-dominance is left to the certified witness step.
+        Relative (to the spread).  Vector ``w`` is dropped by a full
+        pointwise scan when a kept vector ``v`` has
+        ``v <= w + dominance * spread`` in every component.  The default 0
+        skips that scan (it costs ``O(N^2 D)``): duplicates are removed, and
+        the witness step drops what a kept vector dominates within its own
+        certified margin.
     witness : float
-        Relative.  A vector is dropped when it is PROVEN to improve on the
-        kept vectors by at most ``witness * scale`` at every belief (see
+        Relative (to the spread).  A vector is dropped when it is PROVEN to
+        improve on the kept vectors by at most ``witness * spread`` at every
+        belief (see
         :mod:`decmdp.core.lp`), so one prune raises the envelope by at most
         that much; the error bound of a solution adds up the proven amounts.
         The default keeps the vector sets parsimonious (near-duplicates that

@@ -477,9 +477,21 @@ def test_progress_lines_and_quiet(files, monkeypatch):
 
 def test_progress_is_silent_for_fast_solves(files, monkeypatch):
     monkeypatch.setattr(cli.solving, "Progress", progress_with_clock(step=0.01))  # however slow the machine
+    monkeypatch.setattr(cli._common, "PREPARE_REPORT_SECONDS", float("inf"))  # a first compile is not progress
     result = run("solve", files["random"])
     assert result.exit_code == 0
     assert result.stderr == ""
+
+
+def test_compiling_the_kernels_is_its_own_line_before_any_stage(files, monkeypatch):
+    import decmdp.core.warmup
+
+    monkeypatch.setattr(decmdp.core.warmup, "warm_up", lambda: 12.34)
+    monkeypatch.setattr(cli.solving, "Progress", progress_with_clock(step=0.6))
+    lines = run("solve", files["random"]).stderr.splitlines()
+    assert lines[0] == "prepared the numeric kernels in 12.3 s (compiled on first use, then cached on disk)"
+    assert all(line.startswith("stage ") for line in lines[1:])
+    assert run("solve", files["random"], "-q").stderr == ""
 
 
 def test_progress_prints_at_most_one_line_a_second_and_the_last_stage(capsys):

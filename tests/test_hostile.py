@@ -451,3 +451,30 @@ def test_pomdp_export_round_trips_hostile_names():
 def test_max_vectors_message_says_which_sets_it_counts():
     message = str(VectorLimitError(stage=2, count=125, limit=100))
     assert "not only the vectors kept" in message and "partial cross-sum" in message
+
+
+# ----------------------------------------------------------------- memory bounded for any horizon
+def test_a_long_horizon_stops_at_the_memory_limit_not_the_machine(tmp_path, monkeypatch):
+    from decmdp.core import value_iteration as vi
+
+    monkeypatch.setattr(vi, "MAX_STORED_BYTES", 2_000_000)  # a small budget stands in for RAM
+    model = random_problem(0, horizon=3)  # undiscounted: the stages never repeat
+    with pytest.raises(decmdp.MemoryLimitError, match="stored value function") as caught:
+        decmdp.solve(model, horizon=10**6, bounds=False)
+    assert caught.value.estimate > caught.value.limit == 2_000_000
+    path = write_problem(tmp_path, model, "long.json")
+    result = CliRunner().invoke(cli.main, ["solve", str(path), "--horizon", "1000000", "-q"])
+    assert result.exit_code == 3
+    assert result.stderr.count("\n") == 1 and "lower the horizon" in result.stderr
+
+
+def test_a_horizon_whose_stages_repeat_is_stored_once_and_solves(monkeypatch):
+    from decmdp.core import value_iteration as vi
+
+    model = random_problem(1, discount=0.5, horizon=3)
+    stages, _ = vi.value_iteration(decmdp.reducer.reduce(model), 10**6, max_stored_bytes=2_000_000)
+    assert len({id(s) for s in stages}) < 100  # a few distinct stages, the rest shared
+    # the policy graph of 10^6 stages is what outgrows memory then, and it says so
+    monkeypatch.setattr(vi, "MAX_STORED_BYTES", 2_000_000)
+    with pytest.raises(decmdp.MemoryLimitError, match="policy graph"):
+        decmdp.solve(model, horizon=10**6, bounds=False)

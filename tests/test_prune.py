@@ -19,7 +19,7 @@ from decmdp.core.lp import (
     witness_lp,
     witness_lp_highs,
 )
-from decmdp.core.prune import LPSolver, dominance_filter, prune, prune_counted
+from decmdp.core.prune import TAU_FLOOR_UNITS, LPSolver, dominance_filter, duplicate_filter, prune, prune_counted
 from decmdp.tolerances import DEFAULT_TOLERANCES, Tolerances
 
 SETTINGS = settings(deadline=None)  # the profile (conftest.py) decides derandomization
@@ -63,13 +63,16 @@ def assert_envelope_within(V, res, tolerances=DEFAULT_TOLERANCES):
     error (plus the rounding of this check), and that error is within the
     documented tolerance."""
     B = beliefs(V.shape[1])
-    scale = float(np.abs(V).max()) if V.size else 0.0
-    rounding = 4 * V.shape[1] * 2.0**-53 * scale
+    magnitude = float(np.abs(V).max()) if V.size else 0.0
+    spread = float(np.ptp(V)) if V.size else 0.0
+    unit = 4 * 2.0**-53 * magnitude
+    rounding = V.shape[1] * unit
     gap = envelope(V[res.kept], B) - envelope(V, B)
     assert gap.min() >= -rounding
     assert gap.max() <= res.error + rounding
     dropped = len(V) - len(res.kept)
-    assert res.error <= (tolerances.witness + dropped * tolerances.dominance) * scale + rounding
+    tau = max(tolerances.witness * spread, TAU_FLOOR_UNITS * unit)
+    assert res.error <= tau + dropped * tolerances.dominance * spread + rounding
 
 
 @SETTINGS
@@ -189,26 +192,43 @@ def test_duplicates_keep_exactly_one():
     V = np.array([[1.0, 2.0], [1.0, 2.0], [2.0, 1.0], [1.0, 2.0]])
     assert list(prune(V)) == [0, 2]
     assert list(dominance_filter(V, 0.0)) == [0, 2]
+    assert list(duplicate_filter(V)) == [0, 2]
 
 
 def test_dominance_tolerance_is_relative_and_counted_in_the_error():
-    V = np.array([[1.0, 2.0], [1.0 + 1e-13, 2.0 - 1e-13], [0.0, 3.0], [3.0, 0.0]]) * 1e6
+    V = np.array([[1.0, 1.9], [1.0 + 1e-13, 1.9 - 1e-13], [0.0, 3.0], [3.0, 0.0]]) * 1e6
     exact = prune_counted(V, Tolerances(dominance=0.0, witness=0.0))
-    assert len(exact.kept) == 4  # each is best at some belief
+    assert list(exact.kept) == [0, 2, 3]  # row 1 helps by 1e-7: below float64's floor at 3e6
+    assert_envelope_within(V, exact, Tolerances(dominance=0.0, witness=0.0))
     loose = prune_counted(V, Tolerances(dominance=1e-12, witness=0.0))
-    assert len(loose.kept) == 3
-    assert loose.error == pytest.approx(1e-12 * 3e6)
+    assert list(loose.kept) == [0, 2, 3]
+    assert loose.error >= 1e-12 * 3e6  # the dominance margin (relative to the spread) is counted
     assert_envelope_within(V, loose, Tolerances(dominance=1e-12, witness=0.0))
 
 
-def test_a_vector_no_lp_can_decide_is_kept_and_counted():
+def test_a_constant_shift_changes_no_decision_above_float64s_resolution():
+    rng = np.random.default_rng(4)
+    for _ in range(50):
+        V = rng.random((12, 3))
+        base = prune_counted(V)
+        assert list(prune_counted(V + 1e3).kept) == list(base.kept)
+        # at 1e9 the stored values themselves resolve only ~1e-7: the envelope
+        # still matches within the proven error
+        assert_envelope_within(V + 1e9, prune_counted(V + 1e9))
+
+
+def test_a_vector_no_lp_can_decide_is_kept_and_counted(monkeypatch):
     # Row 3 differs from row 2 by a few units in the last place: with a zero
-    # witness margin neither LP can prove it useless or useful.
+    # witness margin (and no floor) neither LP can prove it useless or useful.
+    import decmdp.core.prune as prune_module
+
+    monkeypatch.setattr(prune_module, "TAU_FLOOR_UNITS", 0)
     ulp = np.spacing(0.4)
     V = np.array([[0.0, 1.0], [1.0, 0.0], [0.4, 0.4], [0.4 - ulp, 0.4 + 4 * ulp]])
     res = prune_counted(V, Tolerances(witness=0.0))
     assert res.lp_trouble == 1 and res.lp_fallbacks == 1
     assert list(res.kept) == [0, 1, 2, 3]
+    monkeypatch.undo()
     assert list(prune(V)) == [0, 1, 2]  # the default margin merges them
 
 

@@ -39,7 +39,7 @@ def handle_errors(command):
 
     @functools.wraps(command)
     def wrapper(*args, **kwargs):
-        from decmdp.errors import PolicyError, ProblemError, VectorLimitError, counted
+        from decmdp.errors import MemoryLimitError, PolicyError, ProblemError, VectorLimitError, counted
 
         try:
             return _in_worker_thread(command, args, kwargs)
@@ -58,7 +58,7 @@ def handle_errors(command):
             _fail([str(exc)] if not exc.filename else [f"{exc.filename}: {exc.strerror}"], EXIT_BAD_INPUT)
         except OSError as exc:
             _fail([f"{exc.filename or ''}: {exc.strerror or exc}".lstrip(": ")], EXIT_BAD_INPUT)
-        except VectorLimitError as exc:
+        except (VectorLimitError, MemoryLimitError) as exc:
             _fail([str(exc)], EXIT_LIMIT)
         except MemoryError:
             _fail(["ran out of memory; lower --max-vectors, the horizon or --episodes"], EXIT_LIMIT)
@@ -226,4 +226,19 @@ def echo_stage_table(stats, first_column: str = "stage") -> None:
     for s in sorted(stats, key=lambda s: s.stage):
         click.echo(f"  {s.stage:5d}  {s.kept:7d}  {s.generated:9d}  {s.lps:7d}  {s.lp_fallbacks:9d}  "
                    f"{s.lp_trouble:8d}  {s.seconds:7.3f}")
+
+
+PREPARE_REPORT_SECONDS = 0.5
+"""Preparing the kernels is reported when it takes at least this long."""
+
+
+def prepare_kernels(quiet: bool) -> None:
+    """Compile or load the numeric kernels before a solve, and say so when it
+    takes a while, so that the time is not charged to the first stage."""
+    from decmdp.core.warmup import warm_up
+
+    seconds = warm_up()
+    if not quiet and seconds >= PREPARE_REPORT_SECONDS:
+        click.echo(f"prepared the numeric kernels in {seconds:.1f} s (compiled on first use, then cached "
+                   f"on disk)", err=True)
 

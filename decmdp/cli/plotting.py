@@ -10,7 +10,7 @@ import functools
 
 import click
 
-from decmdp.cli._common import EXIT_BAD_INPUT, Progress, _fail, check_outputs, handle_errors
+from decmdp.cli._common import EXIT_BAD_INPUT, Progress, _fail, check_outputs, handle_errors, prepare_kernels
 from decmdp.cli._group import main
 from decmdp.cli.pomdp import pomdp as pomdp_group
 from decmdp.validation import MAX_HORIZON
@@ -40,6 +40,7 @@ def _load_and_solve(file, horizon, quiet, bounds=False):
     import decmdp
 
     model = decmdp.load(file)
+    prepare_kernels(quiet)
     return model, decmdp.solve(model, horizon=horizon, bounds=bounds, progress=Progress(quiet))
 
 
@@ -174,7 +175,9 @@ def pomdp_plot(file, horizon, stage, output, force, quiet):
     from decmdp.pomdp import read_pomdp, solve
 
     _prepare(output, force)
-    solution = solve(read_pomdp(file), horizon, progress=Progress(quiet))
+    model = read_pomdp(file)
+    prepare_kernels(quiet)
+    solution = solve(model, horizon, progress=Progress(quiet))
     solution.plot_value(output, stage=stage, force=force)
     click.echo(f"wrote {output}")
 
@@ -198,6 +201,8 @@ def pomdp_plot_policy(file, horizon, output, engine, force, quiet):
     from decmdp.pomdp import read_pomdp, solve
 
     _prepare(output, force)
-    solution = solve(read_pomdp(file), horizon, progress=Progress(quiet))
+    model = read_pomdp(file)
+    prepare_kernels(quiet)
+    solution = solve(model, horizon, progress=Progress(quiet))
     solution.plot_policy(output, engine=engine, force=force)
     click.echo(f"wrote {output}")

@@ -16,6 +16,7 @@ from decmdp.cli._common import (
     jobs_option,
     json_text,
     lp_option,
+    prepare_kernels,
     scheduler_option,
 )
 from decmdp.cli._group import main
@@ -78,6 +79,7 @@ def pomdp_solve(file, horizon, infinite, epsilon, as_json, alpha, dot, max_vecto
     check_finite_only(infinite, scheduler)
     check_outputs([alpha, dot], force)
     model = read_pomdp(file)
+    prepare_kernels(quiet)
     if infinite:
         solution = solve_infinite(model, DEFAULT_EPSILON if epsilon is None else epsilon,
                                   max_vectors=max_vectors or DEFAULT_MAX_VECTORS,

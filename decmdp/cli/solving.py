@@ -15,6 +15,7 @@ from decmdp.cli._common import (
     check_finite_only,
     jobs_option,
     lp_option,
+    prepare_kernels,
     scheduler_option,
 )
 from decmdp.cli._group import main
@@ -65,6 +66,7 @@ def solve(file, horizon, infinite, epsilon, method, as_json, output, dot, max_ve
     check_finite_only(infinite, scheduler)
     check_outputs([output, dot], force)
     model = decmdp.load(file)
+    prepare_kernels(quiet)
     solution = decmdp.solve(model, horizon="infinite" if infinite else horizon, method=method,
                             epsilon=DEFAULT_EPSILON if epsilon is None else epsilon, bounds=not no_bounds,
                             max_vectors=max_vectors or DEFAULT_MAX_VECTORS,

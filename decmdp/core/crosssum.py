@@ -1,6 +1,6 @@
 """Lifted projection, cross-sum with incremental pruning, pointwise min.
 
-For one ``(y, a)`` with branches ``k_1 .. k_n`` (DESIGN.md section 3)::
+For one ``(y, a)`` with branches ``k_1 .. k_n`` (``docs/theory.md`` sections 5-6)::
 
     Q(y, a) = cost[t][y, a]  (+)  G_k1[Gamma_{t+1}(target k1)]  (+) ... (+)  G_kn[...]
 
@@ -177,7 +177,8 @@ def action_cross_sum(
     count_generated : callable
         Told the size of every set produced before pruning.
     check_limit : callable
-        Told the size of every pruned partial cross-sum; raises past a limit.
+        Told the size of every pruned partial cross-sum (not of the last one
+        when ``prune_last`` is False); raises past a limit.
     check_raw : callable, optional
         Told the size of every raw cross-sum before it is built; raises past
         a limit (bounds memory).
@@ -203,11 +204,13 @@ def action_cross_sum(
         check_raw(partial.shape[0] * G.shape[0])
         partial, prov = cross_sum(partial, prov, G, sel)
         count_generated(partial.shape[0])
-        if not single and (prune_last or position < len(order) - 1):
+        last = position == len(order) - 1
+        if not single and (prune_last or not last):
             keep = prune(partial)
             partial = np.ascontiguousarray(partial[keep])
             prov = np.ascontiguousarray(prov[keep])
-        check_limit(partial.shape[0])
+        if prune_last or not last:  # an unpruned last set is the caller's to prune and count
+            check_limit(partial.shape[0])
     successor = np.full((partial.shape[0], n_labels), -1, dtype=np.int64)
     for col, m in enumerate(order):
         successor[:, labels[m]] = prov[:, col]

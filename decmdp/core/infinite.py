@@ -51,7 +51,14 @@ import numpy as np
 
 from decmdp.core.prune import LPSolver
 from decmdp.core.types import BackupData, StageStats, StageValue
-from decmdp.core.value_iteration import Method, backup_stage, rounding_error, same_stage, terminal_stage
+from decmdp.core.value_iteration import (
+    Method,
+    backup_stage,
+    contraction,
+    rounding_error,
+    same_stage,
+    terminal_stage,
+)
 from decmdp.tolerances import DEFAULT_TOLERANCES, Tolerances
 
 DEFAULT_MAX_ITERATIONS = 100_000
@@ -267,6 +274,12 @@ def infinite_value_iteration(
     """
     if not 0.0 < discount < 1.0:
         raise ValueError(f"discount: is {discount!r}, an infinite horizon needs 0 < discount < 1")
+    # The backup's contraction factor: the discount, or more when the rows of a
+    # .POMDP file sum to a little above 1 (they may, within its tolerance).
+    factor = max(discount, contraction(data))
+    if not factor < 1.0:
+        raise ValueError(f"discount: the backup does not contract (factor {factor:.9g}; probability rows "
+                         f"summing above 1 times the discount {discount:g}); an infinite horizon needs < 1")
     if not epsilon > 0.0:
         raise ValueError(f"epsilon: is {epsilon!r}, expected a positive number")
     if data.cost.shape[0] != 1:
@@ -281,14 +294,14 @@ def infinite_value_iteration(
     res_lps = res_fallbacks = 0
 
     def certifiable(residual_value: float) -> bool:
-        return (slack + discount * residual_value) / (1.0 - discount) <= epsilon
+        return (slack + factor * residual_value) / (1.0 - factor) <= epsilon
 
     slack = 0.0
     for n in range(max_iterations):
         # cost.shape[0] == 1: the stage index only names the iteration (in stats and errors)
         stage, st = backup_stage(data, n, previous, method, tolerances, max_vectors, lp)
         # This backup's proven distance to the exact backup of ``previous``.
-        slack = st.prune_error + rounding_error(data, data.cost[0], previous, discount)
+        slack = st.prune_error + rounding_error(data, data.cost[0], previous, factor)
         t0 = time.perf_counter()
         r = pointwise_residual(stage, previous)
         if not certifiable(r) and certifiable(probe_difference(stage, previous, probes)):
@@ -301,11 +314,11 @@ def infinite_value_iteration(
         stats.append(st)
         if progress is not None:
             progress(st)
-        bound = (slack + discount * r) / (1.0 - discount)
+        bound = (slack + factor * r) / (1.0 - factor)
         if bound <= epsilon or n + 1 == max_iterations:
             return InfiniteRun(stage, previous, n + 1, r, bound, slack, bound <= epsilon, stats, res_lps,
                                res_fallbacks)
-        if slack / (1.0 - discount) > epsilon / 2:
+        if slack / (1.0 - factor) > epsilon / 2:
             if tolerances.witness <= MIN_WITNESS:
                 # The pruning's precision, not the iteration, limits the bound.
                 return InfiniteRun(stage, previous, n + 1, r, bound, slack, False, stats, res_lps,

@@ -66,7 +66,7 @@ from __future__ import annotations
 import numpy as np
 
 from decmdp._numba import kernel
-from decmdp.tolerances import HIGHS_MIN_TOLERANCE
+from decmdp.tolerances import DEFAULT_TOLERANCES, HIGHS_MIN_TOLERANCE
 
 LP_OPTIMAL = 0
 """Status: solved; ``delta`` and the belief are valid."""
@@ -279,19 +279,22 @@ def witness_decide(KT, n_kept, v, tau, unit, feasibility, b, hint, n_hint):  # p
     LP of :func:`witness_lp` is solved over a small working set only
     (constraint generation)::
 
-        b  <- the vertex where v comes closest to beating the kept set
+        some kept w <= v + tau - (D + 2) unit pointwise -> DROP (a pure strategy)
+        b  <- the warm-start LP's belief, or the vertex where v comes closest
+              to beating the kept set
         loop:
             price every kept w at b:  delta_b = min_w b . (w - v)
             delta_b > tau + (D + 2) unit              -> WITNESS b  (priced)
             add the most blocking kept w (not yet in the working set)
             (y, b) <- witness_lp(working set)
-            drop_certificate(y) <= tau - (nw + D + 2) unit -> DROP  (weak duality)
+            drop_certificate(y) + (nw + D + 2) unit <= tau -> DROP  (weak duality)
             the LP claims no witness, unproven         -> DOUBT
 
     Dropping constraints can only raise the LP's maximum, so a certificate
     over the working set bounds ``delta*`` over all kept vectors.  ``unit``
-    (``4 u scale``) times the number of terms covers the rounding of a
-    priced margin or of a certificate's sums (``nw`` = working set size).
+    (``4 u max|V|``) times the number of terms covers the rounding of a
+    priced margin or of a certificate's sums (``nw`` = working set size), and
+    is added to every certified bound returned.
     Trusted input as for :func:`witness_lp`.
 
     Returns
@@ -320,6 +323,19 @@ def witness_decide(KT, n_kept, v, tau, unit, feasibility, b, hint, n_hint):  # p
     y = np.empty(m)
     nw = 0
     lps = 0
+    # Pointwise near-dominance by one kept vector: weak duality with a pure
+    # strategy, no LP needed.  Each difference is one rounded operation.
+    threshold = tau - (D + 2) * unit
+    for j in range(m):
+        g = -np.inf
+        for i in range(D):
+            x = KT[i, j] - v[i]
+            if x > g:
+                g = x
+                if g > threshold:
+                    break
+        if g <= threshold:
+            return DROP, g + (D + 2) * unit, 0, n_hint
     for h in range(n_hint):
         j = hint[h]
         if j < m and not in_work[j]:
@@ -333,8 +349,8 @@ def witness_decide(KT, n_kept, v, tau, unit, feasibility, b, hint, n_hint):  # p
         if status != LP_OPTIMAL:
             return DOUBT, 0.0, lps, _keep_hint(work, nw, hint)
         if delta_s <= tau:
-            d = drop_certificate(KT, work, nw, y, v)
-            if d <= tau - (nw + D + 2) * unit:
+            d = drop_certificate(KT, work, nw, y, v) + (nw + D + 2) * unit
+            if d <= tau:
                 return DROP, d, lps, _keep_hint(work, nw, hint)
     else:
         # Cold start at the vertex where v comes closest to the kept set.
@@ -386,8 +402,8 @@ def witness_decide(KT, n_kept, v, tau, unit, feasibility, b, hint, n_hint):  # p
         if status != LP_OPTIMAL:
             return DOUBT, 0.0, lps, _keep_hint(work, nw, hint)
         if delta_s <= tau:
-            d = drop_certificate(KT, work, nw, y, v)
-            if d <= tau - (nw + D + 2) * unit:
+            d = drop_certificate(KT, work, nw, y, v) + (nw + D + 2) * unit
+            if d <= tau:
                 return DROP, d, lps, _keep_hint(work, nw, hint)
             return DOUBT, 0.0, lps, _keep_hint(work, nw, hint)
     return DOUBT, 0.0, lps, _keep_hint(work, nw, hint)
@@ -443,14 +459,15 @@ def witness_decide_highs(W: np.ndarray, v: np.ndarray, tau: float, unit: float,
     delta_b = float(np.min(W @ b - v @ b))
     if delta_b > tau + (D + 2) * unit:
         return WITNESS, delta_b, b
-    d = drop_certificate(np.ascontiguousarray(W.T), np.arange(m, dtype=np.int64), m, y, v)
-    if d <= tau - (m + D + 2) * unit:
+    d = drop_certificate(np.ascontiguousarray(W.T), np.arange(m, dtype=np.int64), m, y, v) + (m + D + 2) * unit
+    if d <= tau:
         return DROP, float(d), b
     return DOUBT, 0.0, b
 
 
 def witness_lp_highs(W: np.ndarray, v: np.ndarray,
-                     feasibility: float = 1e-11) -> tuple[int, float, np.ndarray, np.ndarray]:
+                     feasibility: float = DEFAULT_TOLERANCES.lp_feasibility
+                     ) -> tuple[int, float, np.ndarray, np.ndarray]:
     """Solve (P) for ``v`` against the ROWS of ``W`` with scipy's HiGHS.
 
     Parameters

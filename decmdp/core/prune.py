@@ -3,20 +3,23 @@
 A set ``V`` of vectors over ``D`` components represents the concave function
 ``f(b) = min_{v in V} b . v`` on the simplex.  :func:`prune` returns a subset
 whose envelope exceeds ``f`` by at most a PROVEN amount, cheapest test first
-(AI-Toolbox ``Utils/Prune.hpp``).  ``scale = max |V|`` and the margins are
-``dominance * scale`` and ``tau = witness * scale``
-(:mod:`decmdp.tolerances`)::
+(AI-Toolbox ``Utils/Prune.hpp``).  The margins are relative to the spread of
+the set, ``spread = max V - min V``: ``dominance * spread`` and
+``tau = witness * spread`` (at least :data:`TAU_FLOOR_UNITS` rounding units),
+so scaling the costs scales the margins and adding a constant to every cost
+changes nothing (:mod:`decmdp.tolerances`)::
 
     candidates
-        |  1. pointwise dominance: drop w when some kept v has
-        |     v <= w + dominance * scale everywhere (one of equal vectors
-        |     survives; exact dominance with the default 0)
+        |  1. duplicates: one of several equal vectors survives; with
+        |     dominance > 0 also drop w when some kept v has
+        |     v <= w + dominance * spread everywhere
         v
     survivors --- 2. corners: the best vector at each vertex e_i and at the
         |            uniform belief is on the envelope -> kept
         v
-    undecided --- 3. Lark/White witness LP of v against kept, in rounds
+    undecided --- 3. Lark/White witness test of v against kept, in rounds
                      (the LP is a parameter):
+                     some kept w <= v + tau pointwise -> v is dropped (no LP)
                      witness b, priced   -> the best UNDECIDED vector at b
                                             joins kept (v is tested again)
                      delta* <= tau, by a weak-duality certificate on the
@@ -24,6 +27,12 @@ whose envelope exceeds ``f`` by at most a PROVEN amount, cheapest test first
                      numba LP unproven   -> HiGHS decides, with the same
                                             proofs ("fallback")
                      nothing proven      -> v is kept (always safe), counted
+
+A full pointwise-dominance scan over all candidates costs ``O(N^2 D)`` and
+was most of the time on large sets; the pointwise test against the KEPT
+vectors only (step 3) costs ``O(N K D)`` with ``K`` the envelope's size and
+drops the same dominated vectors, so the scan runs only when a dominance
+margin is asked for.
 
 The prune's error is the largest certified ``delta*`` bound of a dropped
 vector (plus, with ``dominance > 0``, the dominance margin once per
@@ -37,7 +46,7 @@ Steps 1 and 3 are cut into work units whose number and content depend on
 the data only, run by an executor (:mod:`decmdp.core.executors`: this
 thread, threads, or a Dask cluster) and combined in a fixed order:
 
-* dominance, beyond :data:`DOMINANCE_PART` rows: each partition of that
+* dominance with a margin, beyond :data:`DOMINANCE_PART` rows: each partition of that
   many rows is filtered on its own, then the union of the survivors,
   sorted by row sum, is checked in blocks of :data:`DOMINANCE_UNIT` rows
   against the rows before them;
@@ -106,6 +115,12 @@ class PruneResult(NamedTuple):
 
 # ---------------------------------------------------------------- kernels
 
+
+TAU_FLOOR_UNITS = 1024
+"""The witness margin is at least this many rounding units (``4 u max|V|``),
+so that a set whose spread is tiny next to its magnitude (a constant shift)
+can still be certified; this floor is far below float64's resolution of
+the values themselves."""
 
 _BLOCK = 128
 """Survivors are scanned in blocks of this many columns (SIMD + early exit)."""
@@ -199,6 +214,50 @@ def dominance_filter(V, dominance):  # pragma: no cover - numba
             ST[i, ns] = V[w, i]
         ns += 1
     return np.sort(surv[:ns])
+
+
+@kernel
+def duplicate_filter(V):  # pragma: no cover - numba
+    """Drop exact duplicate rows of ``V`` (float64[N, D]); the lowest index of
+    each group of equal rows survives.  Equal rows have equal sums (the same
+    numbers added in the same order), so rows are sorted by sum and only runs
+    of equal sums are compared.  Trusted input.
+
+    Returns
+    -------
+    int64[n]
+        Surviving row indices, ascending.
+    """
+    N, D = V.shape
+    sums = np.empty(N)
+    for j in range(N):
+        s = 0.0
+        for i in range(D):
+            s += V[j, i]
+        sums[j] = s
+    order = np.argsort(sums, kind="mergesort")
+    alive = np.ones(N, dtype=np.bool_)
+    start = 0
+    while start < N:
+        stop = start + 1
+        while stop < N and sums[order[stop]] == sums[order[start]]:
+            stop += 1
+        for a in range(start, stop):
+            ja = order[a]
+            if not alive[ja]:
+                continue
+            for c in range(a + 1, stop):
+                jc = order[c]
+                if alive[jc]:
+                    same = True
+                    for i in range(D):
+                        if V[ja, i] != V[jc, i]:
+                            same = False
+                            break
+                    if same:  # mergesort keeps equal sums in index order: ja < jc
+                        alive[jc] = False
+        start = stop
+    return np.flatnonzero(alive).astype(np.int64)
 
 
 @kernel
@@ -464,20 +523,24 @@ def prune_counted(
     N, D = V.shape
     if N <= 1:
         return PruneResult(np.arange(N, dtype=np.int64), 0, 0)
-    scale = float(np.max(np.abs(V)))
-    margin = tolerances.dominance * scale
+    magnitude = float(np.max(np.abs(V)))
+    spread = float(np.max(V) - np.min(V))
+    # Rounding of a certificate or a priced margin, per term summed: each term
+    # is at most 2 * magnitude, with a factor 2 to spare.
+    unit = 4.0 * FLOAT64_UNIT_ROUNDOFF * magnitude
+    margin = tolerances.dominance * spread
     executor = executor or SERIAL
-    surv = _dominance_survivors(V, margin, executor)
+    if margin > 0.0:
+        surv = _dominance_survivors(V, margin, executor)
+    else:  # exact dominance is left to the witness step's pointwise test
+        surv = duplicate_filter(V)
     error = margin * (N - surv.shape[0])
     if surv.shape[0] <= 1:
         return PruneResult(surv, 0, 0, 0, error)
     kept0, und0 = corner_split(V, surv)
     if und0.shape[0] == 0:
         return PruneResult(kept0, 0, 0, 0, error)
-    tau = tolerances.witness * scale
-    # Rounding of a certificate or a priced margin, per term summed: each term
-    # is at most 2 * scale in magnitude, with a factor 2 to spare.
-    unit = 4.0 * FLOAT64_UNIT_ROUNDOFF * scale
+    tau = max(tolerances.witness * spread, TAU_FLOOR_UNITS * unit)
     kept, lps, trouble, fallbacks, max_drop = _witness_step(V, kept0, und0, tau, unit, tolerances,
                                                             solver, executor)
     return PruneResult(kept, lps, trouble, fallbacks, error + max(max_drop, 0.0))

@@ -5,7 +5,7 @@ unpack and to hand to numba kernels field by field.  The reducers build a
 :class:`BackupData`; :func:`decmdp.core.value_iteration.value_iteration`
 returns one :class:`StageValue` and one :class:`StageStats` per stage.
 
-Shapes use these letters (DESIGN.md sections 2-3):
+Shapes use these letters (``docs/theory.md`` sections 4-5):
 
 ==== ==================================================================
 ``Y``  observed states (``x1``; 1 for a plain POMDP)

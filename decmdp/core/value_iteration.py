@@ -1,6 +1,6 @@
 """Exact finite-horizon value iteration with a lifted action dimension.
 
-The coordinator's value (DESIGN.md sections 2-3), in minimization form, is
+The coordinator's value (``docs/theory.md`` sections 4-6), in minimization form, is
 
     V_t(y, b) = min_{alpha in Gamma_t(y)} b . alpha,    Gamma_T(y) = { terminal[y] }
 
@@ -40,13 +40,21 @@ from decmdp.core.crosssum import action_cross_sum, lifted_min, project
 from decmdp.core.pointwise import BNB_OK, best_prescription
 from decmdp.core.prune import LPSolver, prune_counted
 from decmdp.core.types import BackupData, StageStats, StageValue, parse_choice
-from decmdp.errors import TimeLimitError, VectorLimitError
+from decmdp.errors import MemoryLimitError, TimeLimitError, VectorLimitError
 from decmdp.tolerances import DEFAULT_TOLERANCES, Tolerances, rounding_bound
 
 
 RAW_CROSS_SUM_FACTOR = 64
 """An unpruned cross-sum may hold at most this many times ``max_vectors`` rows
 (it is built in full before it is pruned, so this bounds the memory)."""
+
+MAX_STORED_BYTES = 2 * 2**30
+"""Default limit on the memory of the stored stages of one solve (see
+:class:`~decmdp.errors.MemoryLimitError`)."""
+
+STAGE_OVERHEAD_BYTES = 4096
+"""Bytes counted per stored stage beyond its arrays: the Python objects, its
+statistics and its share of the policy graph built from it."""
 
 POINTWISE_WORK_BUDGET = 200_000_000
 """Work (search nodes x successor rows) the branch and bound of a last
@@ -175,6 +183,7 @@ def _backup_y(data, cost_t, y, nxt: StageValue, method: Method, st: _Stage):
                 alpha, presc = lifted_min(aq.q, S, L)
                 keep = st.prune(alpha)
                 alpha, presc, succ = alpha[keep], presc[keep], aq.successor[keep]
+                st.check_limit(alpha.shape[0])
             else:
                 alpha = aq.q
                 presc = np.zeros(alpha.shape, dtype=np.int64)
@@ -346,7 +355,7 @@ def _best_at_belief(data, cost_t, y, nxt: StageValue, b: np.ndarray, st: _Stage)
         np.cumsum([G.shape[0] for G in lifted], out=hptr[1:])
         H = (np.concatenate(lifted).reshape(-1, S, L) if lifted else np.zeros((0, S, L))) * b[None, :, None]
         st.count_generated(H.shape[0])
-        budget = max(1_000, POINTWISE_WORK_BUDGET // max(H.shape[0], 1))
+        budget = max(1, POINTWISE_WORK_BUDGET // max(H.shape[0], 1))
         status, value, _, choice = best_prescription(
             np.ascontiguousarray(b[:, None] * cost_t[y, a]), np.ascontiguousarray(H), hptr, support, budget)
         if status != BNB_OK:
@@ -398,6 +407,7 @@ def value_iteration(
     lp: LPSolver | str = LPSolver.NUMBA,
     final_beliefs: np.ndarray | None = None,
     time_limit: float | None = None,
+    max_stored_bytes: int | None = None,
     *,
     executor: Executor = SERIAL,
 ) -> tuple[list[StageValue], list[StageStats]]:
@@ -426,6 +436,11 @@ def value_iteration(
     time_limit : float, optional
         Raise :class:`~decmdp.errors.TimeLimitError` once this many seconds
         have passed (checked between prunes).
+    max_stored_bytes : int, optional
+        Raise :class:`~decmdp.errors.MemoryLimitError` once the stages stored
+        so far take more (arrays plus :data:`STAGE_OVERHEAD_BYTES` each).
+        Repeating stages are stored once and counted once.  The solvers pass
+        :data:`MAX_STORED_BYTES`; None: no limit.
     executor : Executor
         Runs the work units of the prunes (:mod:`decmdp.core.executors`):
         on this thread (default), on threads or on a Dask cluster, with the
@@ -467,6 +482,7 @@ def value_iteration(
     stages[horizon] = terminal_stage(data)
     all_stats: list[StageStats] = []
     error = 0.0
+    stored = 0
     for t in range(horizon - 1, -1, -1):
         executor.reset_counts()
         if t == 0 and final_beliefs is not None and method is Method.LIFTED:
@@ -488,6 +504,9 @@ def value_iteration(
         if repeats:
             stages[: t + 1] = [stages[t + 1]] * (t + 1)  # a fixed point: stored once
             break
+        stored += STAGE_OVERHEAD_BYTES + sum(array.nbytes for array in sv)
+        if max_stored_bytes is not None and stored > max_stored_bytes:
+            raise MemoryLimitError(stage=t, estimate=stored, limit=max_stored_bytes)
         stages[t] = sv
     return stages, all_stats
 

@@ -171,7 +171,7 @@ def solution_value_figure(solution, stage: int = 0, x1: str | None = None):
     x1 = next(iter(solution.initial_values)) if x1 is None else x1
     if x1 not in X1:
         raise ValueError(f"x1: is {x1!r}, expected one of {', '.join(X1)}")
-    sv = solution.value_function[stage]
+    sv = solution.full_stage(stage)
     rows = slice(sv.ptr[X1.index(x1)], sv.ptr[X1.index(x1) + 1])
     labels = choice_labels(sv.action[rows], sv.prescription[rows], policy.player1_actions,
                            policy.player2_states, policy.player2_actions)

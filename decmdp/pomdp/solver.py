@@ -30,6 +30,7 @@ from decmdp.core.executors import make_executor
 from decmdp.core.infinite import close_cycles, infinite_value_iteration
 from decmdp.core.prune import LPSolver
 from decmdp.core.types import BackupData, StageStats
+from decmdp.core import value_iteration as core_vi
 from decmdp.core.value_iteration import value_iteration
 from decmdp import dot
 from decmdp.errors import ProblemError
@@ -262,7 +263,7 @@ def solve(pomdp: Pomdp, horizon: int, *, max_vectors: int | None = None,
     with make_executor(jobs, scheduler) as executor:
         executor.on_unit = getattr(progress, "on_unit", None)
         stages, stats = value_iteration(data, int(horizon), "lifted", tolerances, max_vectors, progress, lp,
-                                        executor=executor)
+                                        max_stored_bytes=core_vi.MAX_STORED_BYTES, executor=executor)
     sign = Sense(pomdp.sense).sign
     first = stages[0]
     require_finite(first.values, "stage-0 alpha vectors")
