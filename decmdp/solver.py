@@ -225,7 +225,7 @@ def solve(
         machine (default: all cores; 1 = serial), or with ``scheduler="local"``
         the workers of a local Dask cluster.  The answer is the same for
         every ``jobs`` and ``scheduler``.  A ``progress`` object with an
-        ``on_unit(done, submitted)`` method also hears of each finished
+        ``on_unit(stage, done, submitted)`` method also hears of each finished
         work unit.
     scheduler : str or distributed.Client, optional
         ``"tcp://HOST:PORT"`` of a running ``dask.distributed`` scheduler,

@@ -124,12 +124,13 @@ def test_units_are_counted_and_reported():
         def __call__(self, stats):
             pass
 
-        def on_unit(self, done, submitted):
-            heard.append((done, submitted))
+        def on_unit(self, stage, done, submitted):
+            heard.append((stage, done, submitted))
 
     solution = decmdp.solve(random_problem(3, n2=3, horizon=4), jobs=2, bounds=False, progress=Listener())
-    assert heard and all(0 < done <= submitted for done, submitted in heard)
-    assert sum(s.work_units for s in solution.stats) >= max(done for done, _ in heard)
+    assert heard and all(0 < done <= submitted for _, done, submitted in heard)
+    units = {s.stage: s.work_units for s in solution.stats}
+    assert all(done <= units[stage] for stage, done, _ in heard)
 
 
 def test_failed_unit_cancels_cluster_work(client):

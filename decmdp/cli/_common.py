@@ -128,7 +128,6 @@ class Progress:
         self.quiet, self.label, self.clock = quiet, label, clock
         self.started = clock()
         self.last_shown: float | None = None
-        self.running = "next stage"
         self._lock = threading.Lock()
 
     def _due(self, now: float) -> bool:
@@ -145,16 +144,15 @@ class Progress:
                 click.echo(f"{self.label}stage {stats.stage}: {stats.kept} vectors ({stats.generated} generated, "
                            f"{stats.lps} LPs), {now - self.started:.1f} s elapsed", err=True)
                 self.last_shown = now
-            self.running = f"stage {stats.stage - 1}"
 
-    def on_unit(self, done: int, submitted: int) -> None:
-        """A work unit of the running stage finished (called from any thread)."""
+    def on_unit(self, stage: int, done: int, submitted: int) -> None:
+        """A work unit of ``stage`` finished (called from any thread)."""
         if self.quiet:
             return
         with self._lock:
             now = self.clock()
             if self._due(now):
-                click.echo(f"{self.label}{self.running}: {done}/{submitted} work units done so far, "
+                click.echo(f"{self.label}stage {stage}: {done}/{submitted} work units done so far, "
                            f"{now - self.started:.1f} s elapsed", err=True)
                 self.last_shown = now
 

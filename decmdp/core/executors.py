@@ -16,8 +16,9 @@ dominance check) is sent once per worker, not once per unit.
   ``dask.distributed`` cluster.
 
 Executors count the units they finish (:attr:`Executor.done`,
-:attr:`Executor.submitted`) and call ``on_unit(done, submitted)`` after
-each batch, for progress lines.
+:attr:`Executor.submitted`, since :meth:`Executor.reset_counts` at the
+start of stage :attr:`Executor.stage`) and call ``on_unit(stage, done,
+submitted)`` as units finish, for progress lines.
 """
 
 from __future__ import annotations
@@ -39,7 +40,8 @@ class Executor:
     def __init__(self) -> None:
         self.submitted = 0
         self.done = 0
-        self.on_unit: Callable[[int, int], None] | None = None
+        self.stage = -1
+        self.on_unit: Callable[[int, int, int], None] | None = None
         self._lock = threading.Lock()
 
     def map(self, fn, shared, items) -> list:
@@ -61,14 +63,15 @@ class Executor:
         with self._lock:
             self.submitted += submitted
             self.done += done
-            counts = (self.done, self.submitted)
+            counts = (self.stage, self.done, self.submitted)
         if done and self.on_unit is not None:
             self.on_unit(*counts)
 
-    def reset_counts(self) -> None:
-        """Start counting units afresh (at the start of a stage)."""
+    def reset_counts(self, stage: int = -1) -> None:
+        """Start counting units afresh, at the start of ``stage``."""
         with self._lock:
             self.submitted = self.done = 0
+            self.stage = stage
 
     def close(self) -> None:
         """Release the workers (idempotent)."""

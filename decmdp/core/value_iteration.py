@@ -484,7 +484,7 @@ def value_iteration(
     error = 0.0
     stored = 0
     for t in range(horizon - 1, -1, -1):
-        executor.reset_counts()
+        executor.reset_counts(t)
         if t == 0 and final_beliefs is not None and method is Method.LIFTED:
             sv, stats = backup_at_beliefs(data, t, stages[t + 1], final_beliefs, tolerances, max_vectors,
                                           lp, deadline, executor=executor)
