@@ -571,11 +571,11 @@ def witness_batch(KT, n_kept, V, cand, tau, unit, feasibility, decision, bound, 
 
 
 @kernel
-def witness_merge(V, kept, KT, n_snap, n_kept, und, UT, alive, first, decision, bound, B,
+def witness_merge(V, kept, KT, n_snap, n_kept, und, UT, alive, batch, decision, bound, B,
                   tau, unit):  # pragma: no cover - numba
     """Apply the decisions of one round, in candidate order, to the kept set.
 
-    The round's candidates are ``und[first:first + len(decision)]``, decided
+    The round's candidates are ``und[batch]`` (positions), decided
     against ``KT[:, :n_snap]``; kept vectors added since then are
     ``KT[:, n_snap:n_kept]``.  In order, for candidate ``p``:
 
@@ -589,7 +589,8 @@ def witness_merge(V, kept, KT, n_snap, n_kept, und, UT, alive, first, decision, 
     * DOUBT     -> the candidate itself joins the kept set (always safe).
 
     A candidate that already joined the kept set by an earlier pick is
-    skipped.  ``alive`` (bool over ``und``) is updated; the caller compacts.
+    skipped.  ``alive`` (bool over ``und``; dead rows are decided) is
+    updated.
 
     Returns
     -------
@@ -608,7 +609,7 @@ def witness_merge(V, kept, KT, n_snap, n_kept, und, UT, alive, first, decision, 
     b = np.empty(D)
     vals = np.empty(nu)
     for q in range(decision.shape[0]):
-        p = first + q
+        p = batch[q]
         if not alive[p]:
             continue
         j = -1

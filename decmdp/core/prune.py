@@ -389,16 +389,18 @@ many rows first; the union of their survivors is then checked in blocks of
 DOMINANCE_UNIT = 1024
 
 
-def _round_size(n_kept: int, n_undecided: int) -> int:
+def _round_size(n_kept: int, n_pending: int) -> int:
     """Candidates decided against one snapshot of the kept set.
 
     A function of the data only (never of the worker count), so the answer
     is the same however the units are scheduled.  Rounds grow with the kept
-    set: a witness found against a small kept set is often refuted by the
-    vectors the same round adds.
+    set (a witness found against a small kept set is often refuted by the
+    vectors the same round adds) and take at least a quarter of the pending
+    candidates (most are dropped by the cheap pointwise test, whatever the
+    round size).
     """
-    units = max(1, (2 * n_kept) // WITNESS_UNIT)
-    return min(n_undecided, units * WITNESS_UNIT)
+    units = max(1, (2 * n_kept) // WITNESS_UNIT, -(-n_pending // (4 * WITNESS_UNIT)))
+    return min(n_pending, units * WITNESS_UNIT)
 
 
 def decide_unit(shared, rows):
@@ -409,6 +411,7 @@ def decide_unit(shared, rows):
     Returns ``(decision, bound, beliefs, lps, fallbacks)``.
     """
     KT, tau, unit, feasibility, use_numba = shared
+    rows = np.ascontiguousarray(rows)
     n, D = rows.shape
     decision = np.full(n, DOUBT, dtype=np.int64)
     bound = np.zeros(n)
@@ -428,40 +431,41 @@ def decide_unit(shared, rows):
 
 def _witness_step(V, kept0, und0, tau: float, unit: float, tol: Tolerances, solver: LPSolver,
                   executor: Executor):
-    """The Lark/White loop in rounds: the next candidates, in fixed units of
-    :data:`WITNESS_UNIT`, are decided against a snapshot of the kept set (in
-    parallel), then :func:`~decmdp.core.lp.witness_merge` applies the
-    decisions in candidate order.  Returns ``(kept, lps, trouble, fallbacks,
-    max_drop)``."""
+    """The Lark/White loop in rounds: the next pending candidates, in fixed
+    units of :data:`WITNESS_UNIT`, are decided against a snapshot of the kept
+    set (in parallel), then :func:`~decmdp.core.lp.witness_merge` applies the
+    decisions in candidate order; candidates still undecided go to the end
+    of the queue.  Returns ``(kept, lps, trouble, fallbacks, max_drop)``."""
     N, D = V.shape
     nk, nu = kept0.shape[0], und0.shape[0]
     kept = np.empty(nk + nu, dtype=np.int64)
     kept[:nk] = kept0
     KT = np.empty((D, nk + nu))
     KT[:, :nk] = V[kept0].T
-    und = und0.copy()
+    und = und0
+    UT = np.ascontiguousarray(V[und].T)
+    alive = np.ones(nu, dtype=np.bool_)
+    pending = np.arange(nu - 1, -1, -1, dtype=np.int64)  # positions in und, in test order
     use_numba = solver is LPSolver.NUMBA
     lps = trouble = fallbacks = 0
     max_drop = -np.inf
-    while und.shape[0] > 0:
-        nu = und.shape[0]
-        first = nu - _round_size(nk, nu)
+    while pending.shape[0] > 0:
+        batch = pending[:_round_size(nk, pending.shape[0])]
         snapshot = (np.ascontiguousarray(KT[:, :nk]), tau, unit, tol.lp_feasibility, use_numba)
-        units = [np.ascontiguousarray(V[und[a:min(a + WITNESS_UNIT, nu)]])
-                 for a in range(first, nu, WITNESS_UNIT)]
+        rows = V[und[batch]]
+        units = [rows[a:a + WITNESS_UNIT] for a in range(0, batch.shape[0], WITNESS_UNIT)]
         results = executor.map(decide_unit, snapshot, units)
         decision = np.concatenate([r[0] for r in results])
         bound = np.concatenate([r[1] for r in results])
         B = np.concatenate([r[2] for r in results])
         lps += sum(r[3] for r in results)
         fallbacks += sum(r[4] for r in results)
-        alive = np.ones(nu, dtype=np.bool_)
-        UT = np.ascontiguousarray(V[und].T)
-        nk, dropped, doubts = witness_merge(V, kept, KT, snapshot[0].shape[1], nk, und, UT, alive, first,
+        nk, dropped, doubts = witness_merge(V, kept, KT, snapshot[0].shape[1], nk, und, UT, alive, batch,
                                             decision, bound, B, tau, unit)
         max_drop = max(max_drop, dropped)
         trouble += doubts
-        und = und[alive]
+        pending = np.concatenate([pending[batch.shape[0]:], batch[alive[batch]]])
+        pending = pending[alive[pending]]
     return np.sort(kept[:nk]), lps, trouble, fallbacks, max_drop
 
 
