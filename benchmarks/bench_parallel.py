@@ -78,10 +78,10 @@ class TimedUnits(Executor):
         super().__init__()
         self.maps: list[tuple[int, float]] = []  # (units, seconds)
 
-    def map(self, fn, shared, items):
+    def map(self, fn, shared, items, work=None):
         items = list(items)
         started = time.perf_counter()
-        out = super().map(fn, shared, items)
+        out = super().map(fn, shared, items, work)
         self.maps.append((len(items), time.perf_counter() - started))
         return out
 

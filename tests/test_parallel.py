@@ -45,6 +45,10 @@ def threads():
 
 @pytest.fixture(autouse=True)
 def tiny_units(monkeypatch):
+    from decmdp.core.dask_executor import DaskExecutor
+
+    monkeypatch.setattr(ThreadExecutor, "min_work", 0.0)  # ship every map, however small
+    monkeypatch.setattr(DaskExecutor, "min_work", 0.0)
     monkeypatch.setattr(prune_module, "WITNESS_UNIT", 2)
     monkeypatch.setattr(prune_module, "DOMINANCE_PART", 16)
     monkeypatch.setattr(prune_module, "DOMINANCE_UNIT", 4)

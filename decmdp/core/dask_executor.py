@@ -27,11 +27,6 @@ CONNECT_TIMEOUT = "20s"
 """How long to try reaching a scheduler before giving up."""
 
 
-MIN_CLUSTER_UNITS = 8
-"""A map of fewer units runs on the driver: shipping it would cost more than
-it saves (a round trip to the cluster is milliseconds, a unit about one)."""
-
-
 def _import_distributed():
     try:
         import distributed
@@ -61,6 +56,9 @@ def run_group(fn, shared, group):
 class DaskExecutor(Executor):
     """Runs work units on a Dask cluster.
 
+    A map estimated at less than :attr:`min_work` (some 10 ms of LPs, the
+    price of a round trip to the cluster) runs on the driver.
+
     Parameters
     ----------
     scheduler : str or distributed.Client
@@ -73,6 +71,8 @@ class DaskExecutor(Executor):
         Local cluster only: worker processes (default) or threads of this
         process.
     """
+
+    min_work = 3e7
 
     def __init__(self, scheduler: str, jobs: int, processes: bool = True) -> None:
         super().__init__()
@@ -101,8 +101,6 @@ class DaskExecutor(Executor):
         _LIVE.add(self)
 
     def _map(self, fn, shared, items) -> list:
-        if len(items) < MIN_CLUSTER_UNITS:
-            return [self._counted(fn(shared, item)) for item in items]
         groups = split(items, TASKS_PER_WORKER * self.workers)
         futures = [self.client.submit(run_group, fn, shared, g, pure=False) for g in groups]
         self._futures = futures
@@ -117,10 +115,6 @@ class DaskExecutor(Executor):
             raise
         finally:
             self._futures = []
-
-    def _counted(self, result):
-        self._count(done=1)
-        return result
 
     def _close_cluster(self) -> None:
         if self._cluster is not None:

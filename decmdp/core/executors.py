@@ -36,6 +36,9 @@ class Executor:
     """Runs work units serially on the caller's thread (the base behaviour)."""
 
     workers = 1
+    min_work = 0.0
+    """A map whose estimated work (about one flop per unit of it) is below
+    this runs on the caller's thread: shipping it would cost more."""
 
     def __init__(self) -> None:
         self.submitted = 0
@@ -44,11 +47,12 @@ class Executor:
         self.on_unit: Callable[[int, int, int], None] | None = None
         self._lock = threading.Lock()
 
-    def map(self, fn, shared, items) -> list:
-        """``[fn(shared, item) for item in items]``, in order."""
+    def map(self, fn, shared, items, work: float | None = None) -> list:
+        """``[fn(shared, item) for item in items]``, in order.  ``work``
+        estimates the map's cost (scheduling only, never the answer)."""
         items = list(items)
         self._count(submitted=len(items))
-        if len(items) <= SMALL or self.workers <= 1:
+        if len(items) <= SMALL or self.workers <= 1 or (work is not None and work < self.min_work):
             out = []
             for item in items:
                 out.append(fn(shared, item))
@@ -95,6 +99,8 @@ class ThreadExecutor(Executor):
     task's Python overhead is paid once); a unit's answer does not depend on
     the grouping.
     """
+
+    min_work = 2e5
 
     def __init__(self, jobs: int) -> None:
         super().__init__()

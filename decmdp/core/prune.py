@@ -454,7 +454,7 @@ def _witness_step(V, kept0, und0, tau: float, unit: float, tol: Tolerances, solv
         snapshot = (np.ascontiguousarray(KT[:, :nk]), tau, unit, tol.lp_feasibility, use_numba)
         rows = V[und[batch]]
         units = [rows[a:a + WITNESS_UNIT] for a in range(0, batch.shape[0], WITNESS_UNIT)]
-        results = executor.map(decide_unit, snapshot, units)
+        results = executor.map(decide_unit, snapshot, units, work=float(batch.shape[0]) * nk * D)
         decision = np.concatenate([r[0] for r in results])
         bound = np.concatenate([r[1] for r in results])
         B = np.concatenate([r[2] for r in results])
@@ -483,7 +483,7 @@ def _dominance_survivors(V, margin: float, executor: Executor) -> np.ndarray:
     if N <= DOMINANCE_PART:
         return dominance_filter(V, margin)
     starts = range(0, N, DOMINANCE_PART)
-    parts = executor.map(_filter_unit, margin, [V[a:a + DOMINANCE_PART] for a in starts])
+    parts = executor.map(_filter_unit, margin, [V[a:a + DOMINANCE_PART] for a in starts], work=float(N) * N)
     union = np.concatenate([a + part for a, part in zip(starts, parts)])
     sums = V[union].sum(axis=1)
     by_sum = np.argsort(sums, kind="stable")
@@ -492,7 +492,7 @@ def _dominance_survivors(V, margin: float, executor: Executor) -> np.ndarray:
     sorted_sums = np.ascontiguousarray(sums[by_sum])
     n = order.shape[0]
     blocks = executor.map(_dominated_unit, (ST, sorted_sums, margin),
-                          [(a, min(a + DOMINANCE_UNIT, n)) for a in range(0, n, DOMINANCE_UNIT)])
+                          [(a, min(a + DOMINANCE_UNIT, n)) for a in range(0, n, DOMINANCE_UNIT)], work=float(n) * n)
     return np.sort(order[~np.concatenate(blocks)])
 
 
