@@ -1,11 +1,12 @@
 """Work units of the prunes on a ``dask.distributed`` cluster.
 
-Each :meth:`DaskExecutor.map` broadcasts its shared data (the kept set of a
-round) to every worker once, then submits one task per group of
-consecutive units (a few groups per worker, so a task carries hundreds to
-thousands of LPs), and gathers the results in unit order.  When the caller
-is interrupted (Ctrl-C) or fails, the submitted tasks are cancelled.
-Workers need ``decmdp`` importable (the same version as the driver).
+:meth:`DaskExecutor.map` sends a map of work units as one task per worker
+(consecutive units, so a task carries hundreds to thousands of LPs), each
+carrying the map's shared data (the round's kept set): it travels once per
+worker, with no separate scatter round trip.  Results are gathered in unit
+order.  When the caller fails or is interrupted (Ctrl-C), the submitted
+tasks are cancelled.  Workers need ``decmdp`` importable (the same version
+as the driver); the worker count is read when connecting.
 """
 
 from __future__ import annotations
@@ -89,7 +90,7 @@ class DaskExecutor(Executor):
             address = scheduler
         else:
             raise ProblemError(f"scheduler: is {scheduler!r}, expected 'local' or an address like "
-                             "'tcp://HOST:PORT'")
+                               "'tcp://HOST:PORT'")
         if self._own_client:
             try:
                 self.client = distributed.Client(address, set_as_default=False, timeout=CONNECT_TIMEOUT)

@@ -571,7 +571,7 @@ def witness_batch(KT, n_kept, V, cand, tau, unit, feasibility, decision, bound, 
 
 
 @kernel
-def witness_merge(V, kept, KT, n_snap, n_kept, und, UT, alive, batch, decision, bound, B,
+def witness_merge(V, kept, KT, n_snap, n_kept, und, UT, alive, live, batch, decision, bound, B,
                   tau, unit):  # pragma: no cover - numba
     """Apply the decisions of one round, in candidate order, to the kept set.
 
@@ -590,7 +590,8 @@ def witness_merge(V, kept, KT, n_snap, n_kept, und, UT, alive, batch, decision, 
 
     A candidate that already joined the kept set by an earlier pick is
     skipped.  ``alive`` (bool over ``und``; dead rows are decided) is
-    updated.
+    updated; ``live`` lists the positions alive at the start of the round
+    (the only ones a pick can choose).
 
     Returns
     -------
@@ -602,12 +603,12 @@ def witness_merge(V, kept, KT, n_snap, n_kept, und, UT, alive, batch, decision, 
         Rows kept in doubt.
     """
     D = V.shape[1]
-    nu = und.shape[0]
+    nl = live.shape[0]
     nk = n_kept
     max_drop = -np.inf
     doubts = 0
     b = np.empty(D)
-    vals = np.empty(nu)
+    vals = np.empty(nl)
     for q in range(decision.shape[0]):
         p = batch[q]
         if not alive[p]:
@@ -633,17 +634,21 @@ def witness_merge(V, kept, KT, n_snap, n_kept, und, UT, alive, batch, decision, 
                 if s < margin:
                     margin = s
             if margin > tau + (D + 2) * unit:
-                for r in range(nu):
+                for r in range(nl):
                     vals[r] = 0.0
                 for i in range(D):
                     bi = b[i]
                     if bi != 0.0:
-                        for r in range(nu):
-                            vals[r] += bi * UT[i, r]
-                for r in range(nu):
-                    if alive[r] and (j < 0 or vals[r] < vals[j]
-                                     or (vals[r] == vals[j] and _lex_less(V, und[r], und[j]))):
-                        j = r
+                        for r in range(nl):
+                            vals[r] += bi * UT[i, live[r]]
+                best = -1
+                for r in range(nl):
+                    if alive[live[r]] and (best < 0 or vals[r] < vals[best]
+                                           or (vals[r] == vals[best]
+                                               and _lex_less(V, und[live[r]], und[live[best]]))):
+                        best = r
+                if best >= 0:
+                    j = live[best]
         if j >= 0:
             alive[j] = False
             kept[nk] = und[j]

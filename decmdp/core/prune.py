@@ -460,8 +460,8 @@ def _witness_step(V, kept0, und0, tau: float, unit: float, tol: Tolerances, solv
         B = np.concatenate([r[2] for r in results])
         lps += sum(r[3] for r in results)
         fallbacks += sum(r[4] for r in results)
-        nk, dropped, doubts = witness_merge(V, kept, KT, snapshot[0].shape[1], nk, und, UT, alive, batch,
-                                            decision, bound, B, tau, unit)
+        nk, dropped, doubts = witness_merge(V, kept, KT, snapshot[0].shape[1], nk, und, UT, alive,
+                                            np.flatnonzero(alive), batch, decision, bound, B, tau, unit)
         max_drop = max(max_drop, dropped)
         trouble += doubts
         pending = np.concatenate([pending[batch.shape[0]:], batch[alive[batch]]])
