@@ -58,8 +58,8 @@ def sparse_joint(n1: int, n2: int, m1: int, m2: int, horizon: int, seed: int) ->
 
 
 ROWS = [  # (label, kind, argument)
-    ("sparse joint 2,4,2,2 T=13 seed 3", "two", (2, 4, 2, 2, 13, 3)),
-    ("sparse joint 2,4,2,2 T=11 seed 7", "two", (2, 4, 2, 2, 11, 7)),
+    ("sparse joint 2,4,2,2 T=16 seed 3", "two", (2, 4, 2, 2, 16, 3)),
+    ("sparse joint 2,4,2,2 T=13 seed 7", "two", (2, 4, 2, 2, 13, 7)),
     ("shuttle.95 H=40", "pomdp", ("shuttle.95.POMDP", 40)),
 ]
 QUICK = [

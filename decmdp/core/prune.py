@@ -378,7 +378,7 @@ def corner_split(V, cand):  # pragma: no cover - numba
 # ---------------------------------------------------------------- driver
 
 
-WITNESS_UNIT = 32
+WITNESS_UNIT = 128
 """Candidates per work unit of the witness step (each decided by a few LPs)."""
 
 DOMINANCE_PART = 8192
