@@ -21,6 +21,7 @@ import numpy as np
 
 from decmdp.bounds import Bounds, compute_bounds
 from decmdp.controller import Certificate, controller_from_stage, evaluate_controller
+from decmdp.core.executors import make_executor
 from decmdp.core.infinite import close_cycles, infinite_value_iteration
 from decmdp.core.prune import LPSolver
 from decmdp.core.types import StageStats, StageValue
@@ -185,6 +186,8 @@ def solve(
     tolerances: Tolerances = DEFAULT_TOLERANCES,
     progress: Callable[[StageStats], None] | None = None,
     lp: LPSolver | str = LPSolver.NUMBA,
+    jobs: int | None = None,
+    scheduler=None,
 ) -> Solution:
     """Solve a two-player problem exactly.
 
@@ -217,6 +220,17 @@ def solve(
     lp : {"numba", "highs"}
         LP solver of the witness step: the numba simplex (default; HiGHS
         decides where it cannot prove a decision) or HiGHS throughout.
+    jobs : int, optional
+        Workers for the prunes of a finite-horizon solve: threads on this
+        machine (default: all cores; 1 = serial), or with ``scheduler="local"``
+        the workers of a local Dask cluster.  The answer is the same for
+        every ``jobs`` and ``scheduler``.  A ``progress`` object with an
+        ``on_unit(stage, done, submitted)`` method also hears of each finished
+        work unit.
+    scheduler : str or distributed.Client, optional
+        ``"tcp://HOST:PORT"`` of a running ``dask.distributed`` scheduler,
+        ``"local"`` to start a ``LocalCluster`` for this solve, or a connected
+        ``distributed.Client`` (kept open; needs ``pip install 'decmdp[dask]'``).
 
     Returns
     -------
@@ -245,8 +259,11 @@ def solve(
     if horizon is not None:
         model = model.with_horizon(horizon)
     horizon = model.horizon
-    stages, stats = value_iteration(reduce(model), horizon, method, tolerances, max_vectors, progress,
-                                    lp, final_beliefs=model.initial, max_stored_bytes=core_vi.MAX_STORED_BYTES)
+    with make_executor(jobs, scheduler) as executor:
+        executor.on_unit = getattr(progress, "on_unit", None)
+        stages, stats = value_iteration(reduce(model), horizon, method, tolerances, max_vectors, progress,
+                                        lp, final_beliefs=model.initial, max_stored_bytes=core_vi.MAX_STORED_BYTES,
+                                        executor=executor)
     internal, initial_values, start = initial_choice(model, stages[0])
     policy = policy_from_stages(model, stages, start)
     error_bound = _value_error_bound(model, stages[0], stats)

@@ -61,7 +61,8 @@ def hard_problem(path):
     return path
 
 
-PROGRESS = re.compile(r"stage \d+: \d+ vectors \(\d+ generated, \d+ LPs\), [\d.]+ s elapsed")
+PROGRESS = re.compile(r"stage \d+: (\d+ vectors \(\d+ generated, \d+ LPs\)|\d+/\d+ work units done so far), "
+                      r"[\d.]+ s elapsed")
 
 
 def interrupt_once_running(command, cwd):

@@ -98,6 +98,9 @@ def _exit_interrupted() -> None:
     from decmdp.outputfile import abandon_writes
 
     written = abandon_writes()
+    from decmdp.core.dask_executor import cancel_all
+
+    cancel_all()
     message = ("interrupted; nothing was written" if not written
                else f"interrupted after writing {', '.join(written)}")
     try:
@@ -125,18 +128,33 @@ class Progress:
         self.quiet, self.label, self.clock = quiet, label, clock
         self.started = clock()
         self.last_shown: float | None = None
+        self._lock = threading.Lock()
+
+    def _due(self, now: float) -> bool:
+        return now - self.started >= self.INTERVAL and (self.last_shown is None
+                                                        or now - self.last_shown >= self.INTERVAL)
 
     def __call__(self, stats) -> None:
         if self.quiet:
             return
-        now = self.clock()
-        elapsed = now - self.started
-        due = elapsed >= self.INTERVAL and (self.last_shown is None or now - self.last_shown >= self.INTERVAL)
-        final = stats.stage == 0 and self.last_shown is not None
-        if due or final:
-            click.echo(f"{self.label}stage {stats.stage}: {stats.kept} vectors ({stats.generated} generated, "
-                       f"{stats.lps} LPs), {elapsed:.1f} s elapsed", err=True)
-            self.last_shown = now
+        with self._lock:
+            now = self.clock()
+            final = stats.stage == 0 and self.last_shown is not None
+            if self._due(now) or final:
+                click.echo(f"{self.label}stage {stats.stage}: {stats.kept} vectors ({stats.generated} generated, "
+                           f"{stats.lps} LPs), {now - self.started:.1f} s elapsed", err=True)
+                self.last_shown = now
+
+    def on_unit(self, stage: int, done: int, submitted: int) -> None:
+        """A work unit of ``stage`` finished (called from any thread)."""
+        if self.quiet:
+            return
+        with self._lock:
+            now = self.clock()
+            if self._due(now):
+                click.echo(f"{self.label}stage {stage}: {done}/{submitted} work units done so far, "
+                           f"{now - self.started:.1f} s elapsed", err=True)
+                self.last_shown = now
 
 
 def check_outputs(paths, force: bool) -> None:
@@ -179,6 +197,25 @@ def fmt(x: float) -> str:
 lp_option = click.option(
     "--lp", type=click.Choice(["numba", "highs"]), default="numba", show_default=True,
     help="Witness LP solver: numba (HiGHS decides what it cannot prove) or HiGHS throughout.")
+
+
+jobs_option = click.option(
+    "--jobs", type=click.IntRange(min=1), default=None,
+    help="Workers for the prunes (finite horizon): threads here, or the workers of --scheduler local  "
+         "[default: all cores]. The answer is the same for every --jobs.")
+
+scheduler_option = click.option(
+    "--scheduler", metavar="tcp://HOST:PORT|local", default=None,
+    help="Run the prunes (finite horizon) on a dask.distributed cluster: a running scheduler's address, "
+         "or 'local' for a LocalCluster of --jobs workers (needs pip install 'decmdp[dask]').")
+
+
+def check_finite_only(infinite: bool, scheduler) -> None:
+    """``--scheduler`` serves finite-horizon solves only."""
+    from decmdp.errors import ProblemError
+
+    if infinite and scheduler is not None:
+        raise ProblemError("--scheduler: only applies to a finite horizon, not with --infinite")
 
 
 def echo_stage_table(stats, first_column: str = "stage") -> None:

@@ -9,12 +9,15 @@ import click
 from decmdp.cli._common import (
     MAX_VECTORS_HELP,
     Progress,
+    check_finite_only,
     check_outputs,
     fmt,
     handle_errors,
+    jobs_option,
     json_text,
     lp_option,
     prepare_kernels,
+    scheduler_option,
 )
 from decmdp.cli._group import main
 from decmdp.validation import MAX_HORIZON
@@ -45,10 +48,12 @@ def pomdp():
 @click.option("--max-vectors", type=click.IntRange(min=1), default=None,
               help=MAX_VECTORS_HELP)
 @lp_option
+@jobs_option
+@scheduler_option
 @click.option("--force", is_flag=True, help="Overwrite existing output files.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress lines on stderr.")
 @handle_errors
-def pomdp_solve(file, horizon, infinite, epsilon, as_json, alpha, dot, max_vectors, lp, force,
+def pomdp_solve(file, horizon, infinite, epsilon, as_json, alpha, dot, max_vectors, lp, jobs, scheduler, force,
                 quiet):
     """Solve the POMDP in FILE exactly for HORIZON stages, or for an infinite horizon.
 
@@ -71,6 +76,7 @@ def pomdp_solve(file, horizon, infinite, epsilon, as_json, alpha, dot, max_vecto
         raise ProblemError("--horizon, --infinite: give exactly one of them")
     if epsilon is not None and not infinite:
         raise ProblemError("--epsilon: only applies with --infinite")
+    check_finite_only(infinite, scheduler)
     check_outputs([alpha, dot], force)
     model = read_pomdp(file)
     prepare_kernels(quiet)
@@ -81,7 +87,7 @@ def pomdp_solve(file, horizon, infinite, epsilon, as_json, alpha, dot, max_vecto
         horizon = "infinite"
     else:
         solution = solve_pomdp(model, horizon, max_vectors=max_vectors or DEFAULT_MAX_VECTORS,
-                               progress=Progress(quiet), lp=lp)
+                               progress=Progress(quiet), lp=lp, jobs=jobs, scheduler=scheduler)
     if alpha:
         write_text_atomic(alpha, solution.alpha_text(), force=force)
     if dot:

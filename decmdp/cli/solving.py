@@ -12,8 +12,11 @@ from decmdp.cli._common import (
     fmt,
     handle_errors,
     json_text,
+    check_finite_only,
+    jobs_option,
     lp_option,
     prepare_kernels,
+    scheduler_option,
 )
 from decmdp.cli._group import main
 
@@ -34,11 +37,13 @@ from decmdp.cli._group import main
               help=MAX_VECTORS_HELP)
 @click.option("--no-bounds", is_flag=True, help="Skip the full-information and blind-player-2 bounds.")
 @lp_option
+@jobs_option
+@scheduler_option
 @click.option("--force", is_flag=True, help="Overwrite existing output files.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress lines on stderr.")
 @handle_errors
-def solve(file, horizon, infinite, epsilon, method, as_json, output, dot, max_vectors, no_bounds, lp, force,
-          quiet):
+def solve(file, horizon, infinite, epsilon, method, as_json, output, dot, max_vectors, no_bounds, lp, jobs,
+          scheduler, force, quiet):
     """Solve the problem in FILE exactly; print the value and the policy.
 
     \b
@@ -47,6 +52,7 @@ def solve(file, horizon, infinite, epsilon, method, as_json, output, dot, max_ve
       decmdp solve problem.json --horizon 4 -o policy.json --dot policy.dot
       decmdp solve problem.json --json | python -m json.tool
       decmdp solve problem.json --infinite --epsilon 1e-6 -o controller.json
+      decmdp solve problem.json --scheduler tcp://10.0.0.5:8786
     """
     import decmdp
     from decmdp.errors import ProblemError
@@ -57,13 +63,15 @@ def solve(file, horizon, infinite, epsilon, method, as_json, output, dot, max_ve
         raise ProblemError("--horizon and --infinite: give one of them, not both")
     if epsilon is not None and not infinite:
         raise ProblemError("--epsilon: only applies with --infinite")
+    check_finite_only(infinite, scheduler)
     check_outputs([output, dot], force)
     model = decmdp.load(file)
     prepare_kernels(quiet)
     solution = decmdp.solve(model, horizon="infinite" if infinite else horizon, method=method,
                             epsilon=DEFAULT_EPSILON if epsilon is None else epsilon, bounds=not no_bounds,
                             max_vectors=max_vectors or DEFAULT_MAX_VECTORS,
-                            progress=Progress(quiet, "infinite horizon, " if infinite else ""), lp=lp)
+                            progress=Progress(quiet, "infinite horizon, " if infinite else ""), lp=lp,
+                            jobs=jobs, scheduler=scheduler)
     if output:
         write_text_atomic(output, solution.policy.dumps(), force=force)
     if dot:

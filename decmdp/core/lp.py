@@ -44,16 +44,17 @@ the kernel switches to Bland's rule (smallest index enters, ties in the
 ratio test leave by smallest basic index), which cannot cycle.  An
 iteration cap bounds the work; hitting it is reported, never hidden.
 
-Deciding many vectors (:func:`witness_decide`, :func:`witness_sweep`)
--------------------------------------------------------------------
+Deciding many vectors (:func:`witness_decide`, :func:`witness_batch`, :func:`witness_merge`)
+-----------------------------------------------------------------------------------------
 Only ``<= D + 1`` kept vectors are active at the optimum of (P), so
 :func:`witness_decide` solves it by constraint generation over a small
 working set, pricing all kept vectors at the current belief between LPs.
 Kept vectors are stored as the columns of ``KT[D, M]`` so pricing runs
-along contiguous rows.  :func:`witness_sweep` is the one Lark/White loop;
-when the numba LP cannot prove a decision (or when HiGHS is the chosen LP)
-it returns to its caller, which decides that one vector with HiGHS and
-resumes the sweep with the answer (:func:`decmdp.core.prune.prune_counted`).
+along contiguous rows.  The Lark/White loop runs in rounds
+(:func:`decmdp.core.prune.prune_counted`): :func:`witness_batch` decides
+one work unit of candidates against a fixed snapshot of the kept set (the
+caller asks HiGHS where it proves nothing), and :func:`witness_merge`
+applies a round's decisions in candidate order.
 
 Every kernel of the witness step lives in this one file on purpose: numba's
 on-disk cache is invalidated per source file, so a kernel calling a kernel
@@ -426,114 +427,6 @@ def _lex_less(V, j, k):  # pragma: no cover - numba
     return False
 
 
-@kernel
-def _best_undecided(UT, nu, b, vals, V, und):  # pragma: no cover - numba
-    """Position ``p < nu`` minimizing ``b . UT[:, p]``; exact ties go to the
-    lexicographically smaller row ``V[und[p]]``.  Trusted input."""
-    D = UT.shape[0]
-    for p in range(nu):
-        vals[p] = 0.0
-    for i in range(D):
-        bi = b[i]
-        if bi != 0.0:
-            for p in range(nu):
-                vals[p] += bi * UT[i, p]
-    best = 0
-    for p in range(1, nu):
-        if vals[p] < vals[best]:
-            best = p
-    low = vals[best]
-    for p in range(best + 1, nu):
-        if vals[p] == low and _lex_less(V, und[p], und[best]):
-            best = p
-    return best
-
-
-
-SWEEP_NK, SWEEP_NU, SWEEP_HINT, SWEEP_LPS, SWEEP_DOUBT = 0, 1, 2, 3, 4
-"""Slots of the integer state of :func:`witness_sweep`: kept count, undecided
-count, hint length, LPs solved, vectors kept in doubt."""
-
-
-@kernel
-def witness_sweep(V, kept, KT, und, UT, state, hint, tau, unit, feasibility, use_numba,
-                  outcome, outcome_bound, outcome_b):  # pragma: no cover - numba
-    """The Lark/White loop: decide every undecided row of ``V`` by witness LPs.
-
-    State (trusted, updated in place): ``kept[:nk]`` rows known to be on the
-    envelope, also as columns ``KT[:, :nk]``; ``und[:nu]`` undecided rows,
-    also as columns ``UT[:, :nu]``; ``state`` int64 slots ``SWEEP_*``;
-    ``hint`` the warm-start working set.  The last undecided row is decided
-    each time:
-
-    * DROP      -> it leaves the undecided set;
-    * WITNESS b -> the best UNDECIDED row at ``b`` joins the kept set (it
-      beats every kept row there by more than ``tau``, and no other candidate
-      beats it there, so it belongs to the final envelope); the tested row
-      may stay undecided and is tested again;
-    * DOUBT     -> the row itself joins the kept set (always safe).
-
-    With ``use_numba`` the decision comes from :func:`witness_decide`; when
-    that returns DOUBT, or without ``use_numba`` for every row, the sweep
-    stops and returns 1: the caller decides ``und[nu - 1]`` externally and
-    calls again with ``outcome`` (a decision, -1 for none),
-    ``outcome_bound`` and ``outcome_b`` (the witness belief).  Returns 0
-    when no undecided row is left.
-
-    Returns
-    -------
-    needs_help : int
-        1 when ``und[state[SWEEP_NU] - 1]`` awaits an external decision.
-    max_drop : float
-        Largest certified ``delta*`` bound of the rows dropped in this call
-        (``-inf`` when none): the prune's error bound.
-    """
-    D = V.shape[1]
-    b = np.empty(D)
-    vals = np.empty(max(state[SWEEP_NU], 1))
-    max_drop = -np.inf
-    pending = outcome
-    while state[SWEEP_NU] > 0:
-        nu = state[SWEEP_NU]
-        nk = state[SWEEP_NK]
-        if pending >= 0:
-            decision = pending
-            bound = outcome_bound
-            for i in range(D):
-                b[i] = outcome_b[i]
-            pending = -1
-        elif use_numba:
-            decision, bound, n_lp, n_hint = witness_decide(
-                KT, nk, V[und[nu - 1]], tau, unit, feasibility, b, hint, state[SWEEP_HINT]
-            )
-            state[SWEEP_HINT] = n_hint
-            state[SWEEP_LPS] += n_lp
-            if decision == DOUBT:
-                return 1, max_drop
-        else:
-            return 1, max_drop
-        if decision == DROP:
-            if bound > max_drop:
-                max_drop = bound
-            state[SWEEP_NU] = nu - 1
-            continue
-        if decision == WITNESS:
-            pick = _best_undecided(UT, nu, b, vals, V, und)
-        else:
-            pick = nu - 1
-            state[SWEEP_DOUBT] += 1
-        j = und[pick]
-        kept[nk] = j
-        for i in range(D):
-            KT[i, nk] = V[j, i]
-        state[SWEEP_NK] = nk + 1
-        und[pick] = und[nu - 1]
-        for i in range(D):
-            UT[i, pick] = UT[i, nu - 1]
-        state[SWEEP_NU] = nu - 1
-    return 0, max_drop
-
-
 def witness_decide_highs(W: np.ndarray, v: np.ndarray, tau: float, unit: float,
                          feasibility: float) -> tuple[int, float, np.ndarray]:
     """Decide ``delta* > tau`` for ``v`` against the ROWS of ``W`` with HiGHS.
@@ -644,3 +537,122 @@ def witness_lp_highs(W: np.ndarray, v: np.ndarray,
             "it is bounded by construction, so the input is corrupt"
         )
     raise RuntimeError(f"HiGHS returned unknown status {status!r}: {res.message}")
+
+
+@kernel
+def witness_batch(KT, n_kept, V, cand, tau, unit, feasibility, decision, bound, B):  # pragma: no cover - numba
+    """Decide every row ``V[cand[q]]`` against the FIXED kept set ``KT[:, :n_kept]``.
+
+    One work unit of the batched Lark/White loop (:mod:`decmdp.core.prune`):
+    :func:`witness_decide` for each candidate in order, the working set of
+    one warm-starting the next (the hint starts empty, so a unit's answers
+    depend on its candidates and the kept set only).  Fills
+    ``decision[q]``, ``bound[q]`` and the witness belief ``B[q]``.
+
+    Returns
+    -------
+    int
+        Restricted LPs solved.
+    """
+    D = KT.shape[0]
+    hint = np.empty(min(12 * (D + 1), max(2 * (D + 1), 200)), dtype=np.int64)
+    b = np.empty(D)
+    n_hint = 0
+    lps = 0
+    for q in range(cand.shape[0]):
+        d, bd, n_lp, n_hint = witness_decide(KT, n_kept, V[cand[q]], tau, unit, feasibility, b, hint,
+                                             n_hint)
+        lps += n_lp
+        decision[q] = d
+        bound[q] = bd
+        for i in range(D):
+            B[q, i] = b[i]
+    return lps
+
+
+@kernel
+def witness_merge(V, kept, KT, n_snap, n_kept, und, UT, alive, live, batch, decision, bound, B,
+                  tau, unit):  # pragma: no cover - numba
+    """Apply the decisions of one round, in candidate order, to the kept set.
+
+    The round's candidates are ``und[batch]`` (positions), decided
+    against ``KT[:, :n_snap]``; kept vectors added since then are
+    ``KT[:, n_snap:n_kept]``.  In order, for candidate ``p``:
+
+    * DROP      -> it leaves the undecided set (a drop against a subset of the
+      final kept set holds against the final set);
+    * WITNESS b -> priced again against the kept vectors added since the
+      snapshot; if ``b`` is still a witness (margin ``> tau + (D + 2)
+      unit``), the best ALIVE undecided row at ``b`` (exact ties: the
+      lexicographically smaller) joins the kept set; otherwise nothing
+      happens.  The candidate stays undecided unless it was that row;
+    * DOUBT     -> the candidate itself joins the kept set (always safe).
+
+    A candidate that already joined the kept set by an earlier pick is
+    skipped.  ``alive`` (bool over ``und``; dead rows are decided) is
+    updated; ``live`` lists the positions alive at the start of the round
+    (the only ones a pick can choose).
+
+    Returns
+    -------
+    n_kept : int
+        Kept count after the round.
+    max_drop : float
+        Largest certified bound of the rows dropped (``-inf`` when none).
+    doubts : int
+        Rows kept in doubt.
+    """
+    D = V.shape[1]
+    nl = live.shape[0]
+    nk = n_kept
+    max_drop = -np.inf
+    doubts = 0
+    b = np.empty(D)
+    vals = np.empty(nl)
+    for q in range(decision.shape[0]):
+        p = batch[q]
+        if not alive[p]:
+            continue
+        j = -1
+        if decision[q] == DROP:
+            alive[p] = False
+            if bound[q] > max_drop:
+                max_drop = bound[q]
+            continue
+        if decision[q] == DOUBT:
+            j = p
+            doubts += 1
+        else:
+            w = und[p]
+            margin = bound[q]
+            for i in range(D):
+                b[i] = B[q, i]
+            for c in range(n_snap, nk):
+                s = 0.0
+                for i in range(D):
+                    s += b[i] * (KT[i, c] - V[w, i])
+                if s < margin:
+                    margin = s
+            if margin > tau + (D + 2) * unit:
+                for r in range(nl):
+                    vals[r] = 0.0
+                for i in range(D):
+                    bi = b[i]
+                    if bi != 0.0:
+                        for r in range(nl):
+                            vals[r] += bi * UT[i, live[r]]
+                best = -1
+                for r in range(nl):
+                    if alive[live[r]] and (best < 0 or vals[r] < vals[best]
+                                           or (vals[r] == vals[best]
+                                               and _lex_less(V, und[live[r]], und[live[best]]))):
+                        best = r
+                if best >= 0:
+                    j = live[best]
+        if j >= 0:
+            alive[j] = False
+            kept[nk] = und[j]
+            for i in range(D):
+                KT[i, nk] = V[und[j], i]
+            nk += 1
+    return nk, max_drop, doubts

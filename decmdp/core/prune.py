@@ -17,8 +17,8 @@ changes nothing (:mod:`decmdp.tolerances`)::
     survivors --- 2. corners: the best vector at each vertex e_i and at the
         |            uniform belief is on the envelope -> kept
         v
-    undecided --- 3. Lark/White witness test of v against kept (one loop,
-                     decmdp.core.lp.witness_sweep; the LP is a parameter):
+    undecided --- 3. Lark/White witness test of v against kept, in rounds
+                     (the LP is a parameter):
                      some kept w <= v + tau pointwise -> v is dropped (no LP)
                      witness b, priced   -> the best UNDECIDED vector at b
                                             joins kept (v is tested again)
@@ -39,6 +39,24 @@ vector (plus, with ``dominance > 0``, the dominance margin once per
 dominance-dropped vector, which bounds any chain of them).  Ties are
 broken lexicographically (smaller vector first), so the result does not
 depend on timing.
+
+Work units (identical answers on any executor)
+----------------------------------------------
+Steps 1 and 3 are cut into work units whose number and content depend on
+the data only, run by an executor (:mod:`decmdp.core.executors`: this
+thread, threads, or a Dask cluster) and combined in a fixed order:
+
+* dominance with a margin, beyond :data:`DOMINANCE_PART` rows: each partition of that
+  many rows is filtered on its own, then the union of the survivors,
+  sorted by row sum, is checked in blocks of :data:`DOMINANCE_UNIT` rows
+  against the rows before them;
+* witness step: each round takes the last ``_round_size(kept, undecided)``
+  undecided vectors, decides them in units of :data:`WITNESS_UNIT` against
+  the kept set as it was at the start of the round (a drop proven against
+  a subset of the final kept set holds against the final set), then
+  applies the decisions in candidate order, pricing each witness again
+  against the vectors the round has added so far: a refuted witness adds
+  nothing and its vector is tested again in the next round.
 """
 
 from __future__ import annotations
@@ -49,15 +67,8 @@ from typing import NamedTuple
 import numpy as np
 
 from decmdp._numba import kernel
-from decmdp.core.lp import (
-    SWEEP_DOUBT,
-    SWEEP_HINT,
-    SWEEP_LPS,
-    SWEEP_NK,
-    SWEEP_NU,
-    witness_decide_highs,
-    witness_sweep,
-)
+from decmdp.core.executors import SERIAL, Executor
+from decmdp.core.lp import DOUBT, witness_batch, witness_decide_highs, witness_merge
 from decmdp.core.types import parse_choice
 from decmdp.tolerances import DEFAULT_TOLERANCES, FLOAT64_UNIT_ROUNDOFF, Tolerances
 
@@ -250,6 +261,61 @@ def duplicate_filter(V):  # pragma: no cover - numba
 
 
 @kernel
+def dominated_after_sort(ST, sums, lo, hi, dominance):  # pragma: no cover - numba
+    """Which of the columns ``lo .. hi - 1`` of ``ST`` a column before them drops.
+
+    ``ST`` float64[D, n] holds rows as columns, sorted by increasing row sum
+    (``sums``; exact ties by original index).  Column ``p`` is dropped when
+    an EARLIER column ``q < p`` has ``ST[:, q] <= ST[:, p] + dominance``
+    everywhere; with ``dominance == 0`` also when a later column of the same
+    sum is exactly smaller everywhere and not equal (so every dominated row
+    is found and one of several equal rows survives, the earliest).  The
+    order makes the drops acyclic: every chain ends at a survivor.  One work
+    unit of the partitioned dominance filter; trusted input.
+
+    Returns
+    -------
+    bool[hi - lo]
+    """
+    D, n = ST.shape
+    out = np.zeros(hi - lo, dtype=np.bool_)
+    ok = np.empty(_BLOCK, dtype=np.bool_)
+    for p in range(lo, hi):
+        dominated = False
+        for start in range(0, p, _BLOCK):
+            nb = min(_BLOCK, p - start)
+            for j in range(nb):
+                ok[j] = True
+            alive = True
+            for i in range(D):
+                wi = ST[i, p] + dominance
+                cnt = 0
+                for j in range(nb):
+                    ok[j] &= ST[i, start + j] <= wi
+                    cnt += ok[j]
+                if cnt == 0:
+                    alive = False
+                    break
+            if alive:
+                dominated = True
+                break
+        if not dominated and dominance == 0.0:
+            q = p + 1
+            while q < n and sums[q] == sums[p] and not dominated:
+                le, differs = True, False
+                for i in range(D):
+                    if ST[i, q] > ST[i, p]:
+                        le = False
+                        break
+                    if ST[i, q] != ST[i, p]:
+                        differs = True
+                dominated = le and differs
+                q += 1
+        out[p - lo] = dominated
+    return out
+
+
+@kernel
 def corner_split(V, cand):  # pragma: no cover - numba
     """Split ``cand`` into rows best at some vertex / the centre, and the rest.
 
@@ -312,51 +378,147 @@ def corner_split(V, cand):  # pragma: no cover - numba
 # ---------------------------------------------------------------- driver
 
 
-def _witness_step(V, kept0, und0, tau: float, unit: float, tol: Tolerances, solver: LPSolver):
-    """Run :func:`~decmdp.core.lp.witness_sweep` to the end, answering its
-    requests with HiGHS.  Returns ``(kept, lps, trouble, fallbacks, max_drop)``."""
+WITNESS_UNIT = 128
+"""Candidates per work unit of the witness step (each decided by a few LPs)."""
+
+DOMINANCE_PART = 8192
+"""A dominance filter over more rows than this runs on partitions of this
+many rows first; the union of their survivors is then checked in blocks of
+:data:`DOMINANCE_UNIT` rows."""
+
+DOMINANCE_UNIT = 1024
+
+
+def _round_size(n_kept: int, n_pending: int) -> int:
+    """Candidates decided against one snapshot of the kept set.
+
+    A function of the data only (never of the worker count), so the answer
+    is the same however the units are scheduled.  Rounds grow with the kept
+    set (a witness found against a small kept set is often refuted by the
+    vectors the same round adds) and take at least a quarter of the pending
+    candidates (most are dropped by the cheap pointwise test, whatever the
+    round size).
+    """
+    units = max(1, (2 * n_kept) // WITNESS_UNIT, -(-n_pending // (4 * WITNESS_UNIT)))
+    return min(n_pending, units * WITNESS_UNIT)
+
+
+def decide_unit(shared, rows):
+    """One work unit: decide ``rows`` (float64[n, D]) against the kept set of
+    ``shared`` = ``(KT, tau, unit, feasibility, use_numba)``, HiGHS deciding
+    what the numba LP cannot prove.
+
+    Returns ``(decision, bound, beliefs, lps, fallbacks)``.
+    """
+    KT, tau, unit, feasibility, use_numba = shared
+    rows = np.ascontiguousarray(rows)
+    n, D = rows.shape
+    decision = np.full(n, DOUBT, dtype=np.int64)
+    bound = np.zeros(n)
+    B = np.zeros((n, D))
+    lps = fallbacks = 0
+    if use_numba:
+        lps = int(witness_batch(KT, KT.shape[1], rows, np.arange(n, dtype=np.int64), tau, unit,
+                                feasibility, decision, bound, B))
+    W = None
+    for q in np.flatnonzero(decision == DOUBT):
+        W = np.ascontiguousarray(KT.T) if W is None else W
+        decision[q], bound[q], B[q] = witness_decide_highs(W, rows[q], tau, unit, feasibility)
+        lps += 1
+        fallbacks += use_numba
+    return decision, bound, B, lps, fallbacks
+
+
+def _witness_step(V, kept0, und0, tau: float, unit: float, tol: Tolerances, solver: LPSolver,
+                  executor: Executor):
+    """The Lark/White loop in rounds: the next pending candidates, in fixed
+    units of :data:`WITNESS_UNIT`, are decided against a snapshot of the kept
+    set (in parallel), then :func:`~decmdp.core.lp.witness_merge` applies the
+    decisions in candidate order; candidates still undecided go to the end
+    of the queue.  Returns ``(kept, lps, trouble, fallbacks, max_drop)``."""
     N, D = V.shape
     nk, nu = kept0.shape[0], und0.shape[0]
     kept = np.empty(nk + nu, dtype=np.int64)
     kept[:nk] = kept0
     KT = np.empty((D, nk + nu))
     KT[:, :nk] = V[kept0].T
-    und = und0.copy()
+    und = und0
     UT = np.ascontiguousarray(V[und].T)
-    state = np.zeros(5, dtype=np.int64)
-    state[SWEEP_NK], state[SWEEP_NU] = nk, nu
-    hint = np.empty(min(12 * (D + 1), max(2 * (D + 1), 200)), dtype=np.int64)
+    alive = np.ones(nu, dtype=np.bool_)
+    pending = np.arange(nu - 1, -1, -1, dtype=np.int64)  # positions in und, in test order
     use_numba = solver is LPSolver.NUMBA
-    outcome, bound, b = -1, 0.0, np.zeros(D)
-    fallbacks = highs_lps = 0
+    lps = trouble = fallbacks = 0
     max_drop = -np.inf
-    while True:
-        needs_help, dropped = witness_sweep(V, kept, KT, und, UT, state, hint, tau, unit,
-                                            tol.lp_feasibility, use_numba, outcome, bound, b)
+    while pending.shape[0] > 0:
+        batch = pending[:_round_size(nk, pending.shape[0])]
+        snapshot = (np.ascontiguousarray(KT[:, :nk]), tau, unit, tol.lp_feasibility, use_numba)
+        rows = V[und[batch]]
+        units = [rows[a:a + WITNESS_UNIT] for a in range(0, batch.shape[0], WITNESS_UNIT)]
+        results = executor.map(decide_unit, snapshot, units, work=float(batch.shape[0]) * nk * D)
+        decision = np.concatenate([r[0] for r in results])
+        bound = np.concatenate([r[1] for r in results])
+        B = np.concatenate([r[2] for r in results])
+        lps += sum(r[3] for r in results)
+        fallbacks += sum(r[4] for r in results)
+        nk, dropped, doubts = witness_merge(V, kept, KT, snapshot[0].shape[1], nk, und, UT, alive,
+                                            np.flatnonzero(alive), batch, decision, bound, B, tau, unit)
         max_drop = max(max_drop, dropped)
-        if not needs_help:
-            break
-        n_kept = int(state[SWEEP_NK])
-        v = V[und[state[SWEEP_NU] - 1]]
-        outcome, bound, b = witness_decide_highs(KT[:, :n_kept].T, v, tau, unit, tol.lp_feasibility)
-        highs_lps += 1
-        fallbacks += use_numba
-        state[SWEEP_HINT] = 0
-    n_kept = int(state[SWEEP_NK])
-    return (np.sort(kept[:n_kept]), int(state[SWEEP_LPS]) + highs_lps, int(state[SWEEP_DOUBT]),
-            fallbacks, max_drop)
+        trouble += doubts
+        pending = np.concatenate([pending[batch.shape[0]:], batch[alive[batch]]])
+        pending = pending[alive[pending]]
+    return np.sort(kept[:nk]), lps, trouble, fallbacks, max_drop
+
+
+def _dominance_survivors(V, margin: float, executor: Executor) -> np.ndarray:
+    """Rows of ``V`` not dropped by (near-)dominance, ascending.
+
+    Up to :data:`DOMINANCE_PART` rows: :func:`dominance_filter`.  Beyond,
+    the partitions of that many rows are filtered as work units, and the
+    union of their survivors, sorted by row sum, is checked in blocks
+    (:func:`dominated_after_sort`): a row dominated in ``V`` is dominated by
+    a survivor of the union (dominance is transitive), so with the default
+    exact dominance the survivors are the same as one filter's.
+    """
+    N = V.shape[0]
+    if N <= DOMINANCE_PART:
+        return dominance_filter(V, margin)
+    starts = range(0, N, DOMINANCE_PART)
+    parts = executor.map(_filter_unit, margin, [V[a:a + DOMINANCE_PART] for a in starts], work=float(N) * N)
+    union = np.concatenate([a + part for a, part in zip(starts, parts)])
+    sums = V[union].sum(axis=1)
+    by_sum = np.argsort(sums, kind="stable")
+    order = union[by_sum]
+    ST = np.ascontiguousarray(V[order].T)
+    sorted_sums = np.ascontiguousarray(sums[by_sum])
+    n = order.shape[0]
+    blocks = executor.map(_dominated_unit, (ST, sorted_sums, margin),
+                          [(a, min(a + DOMINANCE_UNIT, n)) for a in range(0, n, DOMINANCE_UNIT)], work=float(n) * n)
+    return np.sort(order[~np.concatenate(blocks)])
+
+
+def _filter_unit(margin, rows):
+    return dominance_filter(np.ascontiguousarray(rows), margin)
+
+
+def _dominated_unit(shared, block):
+    ST, sums, margin = shared
+    return dominated_after_sort(ST, sums, block[0], block[1], margin)
 
 
 def prune_counted(
     V: np.ndarray,
     tolerances: Tolerances = DEFAULT_TOLERANCES,
     lp: LPSolver | str = LPSolver.NUMBA,
+    *,
+    executor: Executor | None = None,
 ) -> PruneResult:
     """Prune ``V`` (float64[N, D]) to its lower envelope; also count LPs and
     bound the error.
 
     See the module docstring for the three steps.  ``V`` is trusted
-    (finite); it is made C-contiguous float64 here.
+    (finite); it is made C-contiguous float64 here.  ``executor`` runs the
+    work units (:mod:`decmdp.core.executors`; default: serially, here);
+    the answer does not depend on it.
     """
     solver = LPSolver.parse(lp)
     V = np.ascontiguousarray(V, dtype=np.float64)
@@ -371,8 +533,9 @@ def prune_counted(
     # is at most 2 * magnitude, with a factor 2 to spare.
     unit = 4.0 * FLOAT64_UNIT_ROUNDOFF * magnitude
     margin = tolerances.dominance * spread
+    executor = executor or SERIAL
     if margin > 0.0:
-        surv = dominance_filter(V, margin)
+        surv = _dominance_survivors(V, margin, executor)
     else:  # exact dominance is left to the witness step's pointwise test
         surv = duplicate_filter(V)
     error = margin * (N - surv.shape[0])
@@ -383,7 +546,7 @@ def prune_counted(
         return PruneResult(kept0, 0, 0, 0, error)
     tau = max(tolerances.witness * spread, TAU_FLOOR_UNITS * unit)
     kept, lps, trouble, fallbacks, max_drop = _witness_step(V, kept0, und0, tau, unit, tolerances,
-                                                            solver)
+                                                            solver, executor)
     return PruneResult(kept, lps, trouble, fallbacks, error + max(max_drop, 0.0))
 
 

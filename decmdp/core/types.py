@@ -137,6 +137,10 @@ class StageStats(NamedTuple):
         Proven bound on ``sup_b |V_t(y, b) - exact V_t(y, b)|``: this
         stage's pruning and rounding errors plus the propagated error of the
         later stages.
+    work_units : int
+        Work units of the prunes finished in this stage (each a batch of
+        candidates decided against a kept set, or a block of a dominance
+        check), whichever executor ran them.
     """
 
     stage: int
@@ -148,3 +152,4 @@ class StageStats(NamedTuple):
     lp_fallbacks: int = 0
     prune_error: float = 0.0
     error_bound: float = 0.0
+    work_units: int = 0

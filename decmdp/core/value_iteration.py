@@ -36,6 +36,7 @@ from typing import Callable
 import numpy as np
 
 from decmdp.core.crosssum import action_cross_sum, lifted_min, project
+from decmdp.core.executors import SERIAL, Executor
 from decmdp.core.pointwise import BNB_OK, best_prescription
 from decmdp.core.prune import LPSolver, prune_counted
 from decmdp.core.types import BackupData, StageStats, StageValue, parse_choice
@@ -101,8 +102,10 @@ class _Stage:
     """Counters and the vector limit for one stage (driver side only)."""
 
     def __init__(self, t: int, tolerances: Tolerances, lp: LPSolver, max_vectors: int | None,
-                 deadline: float | None = None, time_limit: float | None = None):
+                 deadline: float | None = None, time_limit: float | None = None,
+                 executor: Executor = SERIAL):
         self.t = t
+        self.executor = executor
         self.tolerances = tolerances
         self.lp = lp
         self.max_vectors = max_vectors
@@ -112,6 +115,7 @@ class _Stage:
         self.lps = 0
         self.trouble = 0
         self.fallbacks = 0
+        self.units_before = executor.done
         self.chain_error = 0.0
         """Errors of the prunes since the last :meth:`start_chain`, added up."""
 
@@ -120,7 +124,7 @@ class _Stage:
 
     def prune(self, V: np.ndarray) -> np.ndarray:
         self.check_time()
-        res = prune_counted(V, self.tolerances, self.lp)
+        res = prune_counted(V, self.tolerances, self.lp, executor=self.executor)
         self.lps += res.lps
         self.trouble += res.lp_trouble
         self.fallbacks += res.lp_fallbacks
@@ -249,6 +253,8 @@ def backup_stage(
     max_vectors: int | None = None,
     lp: LPSolver | str = LPSolver.NUMBA,
     deadline: tuple[float, float] | None = None,
+    *,
+    executor: Executor = SERIAL,
 ) -> tuple[StageValue, StageStats]:
     """One backup: ``Gamma_t`` (all ``y``) from ``Gamma_{t+1} = nxt``.
 
@@ -257,9 +263,12 @@ def backup_stage(
     statistics carry this stage's own pruning error in ``prune_error``;
     ``error_bound`` is left for :func:`value_iteration` to accumulate.
     ``deadline`` is ``(perf_counter time, the limit in seconds)``.
+    ``executor`` runs the prunes' work units (:mod:`decmdp.core.executors`);
+    the answer does not depend on it.
     """
     method = Method.parse(method)
-    st = _Stage(t, tolerances, LPSolver.parse(lp), max_vectors, *(deadline or (None, None)))
+    st = _Stage(t, tolerances, LPSolver.parse(lp), max_vectors, *(deadline or (None, None)),
+                executor=executor)
     t0 = time.perf_counter()
     cost_t = _stage_cost(data, t)
     results = [_backup_y(data, cost_t, y, nxt, method, st) for y in range(cost_t.shape[0])]
@@ -271,7 +280,8 @@ def backup_stage(
 def _stats(st: _Stage, sv: StageValue, t0: float, prune_error: float) -> StageStats:
     return StageStats(stage=st.t, generated=st.generated, kept=int(sv.ptr[-1]), lps=st.lps,
                       seconds=time.perf_counter() - t0, lp_trouble=st.trouble,
-                      lp_fallbacks=st.fallbacks, prune_error=float(prune_error))
+                      lp_fallbacks=st.fallbacks, prune_error=float(prune_error),
+                      work_units=st.executor.done - st.units_before)
 
 
 def backup_at_beliefs(
@@ -283,6 +293,8 @@ def backup_at_beliefs(
     max_vectors: int | None = None,
     lp: LPSolver | str = LPSolver.NUMBA,
     deadline: tuple[float, float] | None = None,
+    *,
+    executor: Executor = SERIAL,
 ) -> tuple[StageValue, StageStats]:
     """The last backup at one belief per ``y``: only the best vector there.
 
@@ -301,7 +313,8 @@ def backup_at_beliefs(
         provenance.  No vector is dropped by a tolerance, so ``prune_error``
         is 0 unless the full set had to be built.
     """
-    st = _Stage(t, tolerances, LPSolver.parse(lp), max_vectors, *(deadline or (None, None)))
+    st = _Stage(t, tolerances, LPSolver.parse(lp), max_vectors, *(deadline or (None, None)),
+                executor=executor)
     t0 = time.perf_counter()
     cost_t = _stage_cost(data, t)
     Y, A, S, L = cost_t.shape
@@ -395,6 +408,8 @@ def value_iteration(
     final_beliefs: np.ndarray | None = None,
     time_limit: float | None = None,
     max_stored_bytes: int | None = None,
+    *,
+    executor: Executor = SERIAL,
 ) -> tuple[list[StageValue], list[StageStats]]:
     """Exact finite-horizon value iteration.
 
@@ -426,6 +441,10 @@ def value_iteration(
         so far take more (arrays plus :data:`STAGE_OVERHEAD_BYTES` each).
         Repeating stages are stored once and counted once.  The solvers pass
         :data:`MAX_STORED_BYTES`; None: no limit.
+    executor : Executor
+        Runs the work units of the prunes (:mod:`decmdp.core.executors`):
+        on this thread (default), on threads or on a Dask cluster, with the
+        same answer.
 
     Returns
     -------
@@ -465,11 +484,13 @@ def value_iteration(
     error = 0.0
     stored = 0
     for t in range(horizon - 1, -1, -1):
+        executor.reset_counts(t)
         if t == 0 and final_beliefs is not None and method is Method.LIFTED:
             sv, stats = backup_at_beliefs(data, t, stages[t + 1], final_beliefs, tolerances, max_vectors,
-                                          lp, deadline)
+                                          lp, deadline, executor=executor)
         else:
-            sv, stats = backup_stage(data, t, stages[t + 1], method, tolerances, max_vectors, lp, deadline)
+            sv, stats = backup_stage(data, t, stages[t + 1], method, tolerances, max_vectors, lp, deadline,
+                                     executor=executor)
         added = stats.prune_error + rounding_error(data, _stage_cost(data, t), stages[t + 1], factor)
         error = factor * error + added
         repeats = data.cost.shape[0] == 1 and same_stage(sv, stages[t + 1])

@@ -13,7 +13,7 @@ import time
 import numpy as np
 
 from decmdp.core.lp import drop_certificate
-from decmdp.core.prune import prune_counted
+from decmdp.core.prune import dominated_after_sort, prune_counted
 from decmdp.core.types import BackupData
 from decmdp.core.value_iteration import value_iteration
 from decmdp.tolerances import Tolerances
@@ -47,6 +47,8 @@ def warm_up() -> float:
     data = _tiny_problem()
     value_iteration(data, 4, final_beliefs=np.full((2, 3), 1.0 / 6.0))
     prune_counted(np.random.default_rng(1).random((8, 3)), Tolerances(dominance=1e-12))
+    # a dominance check of a large set's partitions (beyond DOMINANCE_PART rows)
+    dominated_after_sort(np.eye(3), np.ones(3), 0, 3, 0.0)
     # called from Python when HiGHS decides a vector
     drop_certificate(np.eye(3), np.arange(3, dtype=np.int64), 3, np.full(3, 1.0 / 3.0), np.zeros(3))
     return time.perf_counter() - started

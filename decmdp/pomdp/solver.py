@@ -26,6 +26,7 @@ from typing import Callable
 import numpy as np
 
 from decmdp.controller import Certificate
+from decmdp.core.executors import make_executor
 from decmdp.core.infinite import close_cycles, infinite_value_iteration
 from decmdp.core.prune import LPSolver
 from decmdp.core.types import BackupData, StageStats
@@ -218,7 +219,8 @@ def reduce_pomdp(pomdp: Pomdp) -> BackupData:
 def solve(pomdp: Pomdp, horizon: int, *, max_vectors: int | None = None,
           tolerances: Tolerances = DEFAULT_TOLERANCES,
           progress: Callable[[StageStats], None] | None = None,
-          lp: LPSolver | str = LPSolver.NUMBA) -> PomdpSolution:
+          lp: LPSolver | str = LPSolver.NUMBA, jobs: int | None = None,
+          scheduler=None) -> PomdpSolution:
     """Solve a POMDP exactly for a finite horizon.
 
     Parameters
@@ -233,6 +235,9 @@ def solve(pomdp: Pomdp, horizon: int, *, max_vectors: int | None = None,
         Called with each stage's statistics.
     lp : {"numba", "highs"}
         LP solver of the witness step (see :func:`decmdp.solve`).
+    jobs, scheduler
+        Workers and Dask scheduler, as for :func:`decmdp.solve`; the answer
+        does not depend on them.
 
     Returns
     -------
@@ -255,8 +260,10 @@ def solve(pomdp: Pomdp, horizon: int, *, max_vectors: int | None = None,
         raise ProblemError(f"R: an expected {kind} of {largest:.3g} per stage over {horizon} stages could "
                            f"total {bound:.3g}, beyond the limit of {MAX_VALUE_MAGNITUDE:.0e} (float64 ends "
                            f"near 1.8e308); scale the {kind}s down")
-    stages, stats = value_iteration(data, int(horizon), "lifted", tolerances, max_vectors, progress, lp,
-                                    max_stored_bytes=core_vi.MAX_STORED_BYTES)
+    with make_executor(jobs, scheduler) as executor:
+        executor.on_unit = getattr(progress, "on_unit", None)
+        stages, stats = value_iteration(data, int(horizon), "lifted", tolerances, max_vectors, progress, lp,
+                                        max_stored_bytes=core_vi.MAX_STORED_BYTES, executor=executor)
     sign = Sense(pomdp.sense).sign
     first = stages[0]
     require_finite(first.values, "stage-0 alpha vectors")

@@ -1,0 +1,132 @@
+"""Work units of the prunes on a ``dask.distributed`` cluster.
+
+:meth:`DaskExecutor.map` sends a map of work units as one task per worker
+(consecutive units, so a task carries hundreds to thousands of LPs), each
+carrying the map's shared data (the round's kept set): it travels once per
+worker, with no separate scatter round trip.  Results are gathered in unit
+order.  When the caller fails or is interrupted (Ctrl-C), the submitted
+tasks are cancelled.  Workers need ``decmdp`` importable (the same version
+as the driver); the worker count is read when connecting.
+"""
+
+from __future__ import annotations
+
+import weakref
+
+from decmdp.core.executors import Executor, split
+from decmdp.errors import ProblemError
+
+INSTALL_HINT = "pip install 'decmdp[dask]'"
+
+TASKS_PER_WORKER = 1
+"""Tasks per worker and map.  The shared data travels inside each task, so
+with one task per worker it is shipped once per worker: one message per
+worker and map, no separate scatter round trip."""
+
+
+CONNECT_TIMEOUT = "20s"
+"""How long to try reaching a scheduler before giving up."""
+
+
+def _import_distributed():
+    try:
+        import distributed
+    except ImportError as exc:
+        raise ProblemError(f"scheduler: dask.distributed is not installed; install it with {INSTALL_HINT}") from exc
+    return distributed
+
+
+_LIVE: weakref.WeakSet = weakref.WeakSet()
+
+
+def cancel_all() -> None:
+    """Cancel the cluster work of every open executor and release its cluster
+    (the CLI calls this on Ctrl-C, just before it exits)."""
+    for executor in list(_LIVE):
+        try:
+            executor.close()
+        except Exception:  # noqa: BLE001 - leaving anyway; never hide the interrupt
+            pass
+
+
+def run_group(fn, shared, group):
+    """A task: run a group of units (on a worker)."""
+    return [fn(shared, item) for item in group]
+
+
+class DaskExecutor(Executor):
+    """Runs work units on a Dask cluster.
+
+    A map estimated at less than :attr:`min_work` (some 10 ms of LPs, the
+    price of a round trip to the cluster) runs on the driver.
+
+    Parameters
+    ----------
+    scheduler : str or distributed.Client
+        ``"tcp://HOST:PORT"`` of a running scheduler, ``"local"`` to start a
+        ``LocalCluster`` of ``jobs`` single-threaded worker processes (stopped
+        by :meth:`close`), or a connected client (left open).
+    jobs : int
+        Workers of the local cluster (ignored for an existing scheduler).
+    processes : bool
+        Local cluster only: worker processes (default) or threads of this
+        process.
+    """
+
+    min_work = 3e7
+
+    def __init__(self, scheduler: str, jobs: int, processes: bool = True) -> None:
+        super().__init__()
+        distributed = _import_distributed()
+        self._cluster = None
+        self._own_client = not isinstance(scheduler, distributed.Client)
+        if not self._own_client:
+            self.client = scheduler
+        elif scheduler == "local":
+            self._cluster = distributed.LocalCluster(n_workers=jobs, threads_per_worker=1, processes=processes,
+                                                     dashboard_address=":0")
+            address = self._cluster
+        elif isinstance(scheduler, str) and "://" in scheduler:
+            address = scheduler
+        else:
+            raise ProblemError(f"scheduler: is {scheduler!r}, expected 'local' or an address like "
+                               "'tcp://HOST:PORT'")
+        if self._own_client:
+            try:
+                self.client = distributed.Client(address, set_as_default=False, timeout=CONNECT_TIMEOUT)
+            except OSError as exc:
+                self._close_cluster()
+                raise ProblemError(f"scheduler: cannot reach {scheduler}: {exc}") from exc
+        self.workers = max(1, len(self.client.scheduler_info().get("workers", {})))
+        self._futures: list = []
+        _LIVE.add(self)
+
+    def _map(self, fn, shared, items) -> list:
+        groups = split(items, TASKS_PER_WORKER * self.workers)
+        futures = [self.client.submit(run_group, fn, shared, g, pure=False) for g in groups]
+        self._futures = futures
+        try:
+            out = []
+            for future, group in zip(futures, groups):
+                out.extend(future.result())
+                self._count(done=len(group))
+            return out
+        except BaseException:
+            self.client.cancel(futures)
+            raise
+        finally:
+            self._futures = []
+
+    def _close_cluster(self) -> None:
+        if self._cluster is not None:
+            self._cluster.close()
+            self._cluster = None
+
+    def close(self) -> None:
+        _LIVE.discard(self)
+        client, self.client = getattr(self, "client", None), None
+        if client is not None and self._futures:
+            client.cancel(self._futures)
+        if client is not None and self._own_client:
+            client.close()
+        self._close_cluster()

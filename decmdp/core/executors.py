@@ -1,0 +1,180 @@
+"""Who runs the work units of a prune: the driver, threads, or a Dask cluster.
+
+A prune (:mod:`decmdp.core.prune`) cuts its work into units whose number
+and content depend on the data only, and combines their results in a fixed
+order; an executor only decides WHERE the units run.  So every executor
+gives the same answer, bit for bit.
+
+``executor.map(fn, shared, items)`` returns ``[fn(shared, item) for item in
+items]``.  ``shared`` (the kept set of a round, the sorted union of a
+dominance check) is sent once per worker, not once per unit.
+
+* :data:`SERIAL` runs them on the caller's thread.
+* :class:`ThreadExecutor` runs them on threads: the kernels release the GIL
+  (numba ``nogil``), and threads share the vector sets without copying.
+* :class:`DaskExecutor` (:mod:`decmdp.core.dask_executor`) runs them on a
+  ``dask.distributed`` cluster.
+
+Executors count the units they finish (:attr:`Executor.done`,
+:attr:`Executor.submitted`, since :meth:`Executor.reset_counts` at the
+start of stage :attr:`Executor.stage`) and call ``on_unit(stage, done,
+submitted)`` as units finish, for progress lines.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from typing import Callable
+
+SMALL = 1
+"""A map of this many units or fewer runs on the caller's thread."""
+
+
+class Executor:
+    """Runs work units serially on the caller's thread (the base behaviour)."""
+
+    workers = 1
+    min_work = 0.0
+    """A map whose estimated work (about one flop per unit of it) is below
+    this runs on the caller's thread: shipping it would cost more."""
+
+    def __init__(self) -> None:
+        self.submitted = 0
+        self.done = 0
+        self.stage = -1
+        self.on_unit: Callable[[int, int, int], None] | None = None
+        self._lock = threading.Lock()
+
+    def map(self, fn, shared, items, work: float | None = None) -> list:
+        """``[fn(shared, item) for item in items]``, in order.  ``work``
+        estimates the map's cost (scheduling only, never the answer)."""
+        items = list(items)
+        self._count(submitted=len(items))
+        if len(items) <= SMALL or self.workers <= 1 or (work is not None and work < self.min_work):
+            out = []
+            for item in items:
+                out.append(fn(shared, item))
+                self._count(done=1)
+            return out
+        return self._map(fn, shared, items)
+
+    def _map(self, fn, shared, items) -> list:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def _count(self, submitted: int = 0, done: int = 0) -> None:
+        with self._lock:
+            self.submitted += submitted
+            self.done += done
+            counts = (self.stage, self.done, self.submitted)
+        if done and self.on_unit is not None:
+            self.on_unit(*counts)
+
+    def reset_counts(self, stage: int = -1) -> None:
+        """Start counting units afresh, at the start of ``stage``."""
+        with self._lock:
+            self.submitted = self.done = 0
+            self.stage = stage
+
+    def close(self) -> None:
+        """Release the workers (idempotent)."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+SERIAL = Executor()
+"""Runs every unit on the caller's thread (the counts of this shared instance
+are not meaningful)."""
+
+
+class ThreadExecutor(Executor):
+    """Runs work units on ``jobs`` threads of this process.
+
+    Units are grouped into one task per thread (consecutive units, so each
+    task's Python overhead is paid once); a unit's answer does not depend on
+    the grouping.
+    """
+
+    min_work = 2e5
+
+    def __init__(self, jobs: int) -> None:
+        super().__init__()
+        self.workers = int(jobs)
+        self._pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="decmdp-unit")
+
+    def _map(self, fn, shared, items) -> list:
+        def run(group):
+            out = []
+            for item in group:
+                out.append(fn(shared, item))
+                self._count(done=1)
+            return out
+
+        groups = split(items, self.workers)
+        futures = [self._pool.submit(run, g) for g in groups]
+        try:
+            return [r for f in futures for r in f.result()]
+        except BaseException:
+            for f in futures:
+                f.cancel()
+            raise
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+def split(items: list, parts: int) -> list[list]:
+    """``items`` cut into at most ``parts`` consecutive groups of near-equal size."""
+    parts = max(1, min(parts, len(items)))
+    size, extra = divmod(len(items), parts)
+    out, start = [], 0
+    for p in range(parts):
+        stop = start + size + (p < extra)
+        out.append(items[start:stop])
+        start = stop
+    return out
+
+
+def default_jobs() -> int:
+    """The cores this process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def make_executor(jobs: int | None = None, scheduler=None) -> Executor:
+    """The executor for ``jobs`` workers (None: all cores) or a Dask ``scheduler``.
+
+    Parameters
+    ----------
+    jobs : int, optional
+        Threads on this machine; 1 runs everything on the caller's thread.
+        With ``scheduler="local"``, the workers of the local cluster.
+    scheduler : str or distributed.Client, optional
+        ``"tcp://HOST:PORT"``: an existing ``dask.distributed`` scheduler;
+        ``"local"``: a ``LocalCluster`` started (and stopped) here; a
+        connected client: used as it is.
+
+    Raises
+    ------
+    ProblemError
+        ``jobs < 1``, or a scheduler that is neither ``"local"`` nor an
+        address, or cannot be reached; or dask is not installed (the
+        message names the extra to install).
+    """
+    if jobs is not None and (isinstance(jobs, bool) or int(jobs) < 1):
+        from decmdp.errors import ProblemError
+
+        raise ProblemError(f"jobs: is {jobs!r}, expected a positive integer")
+    jobs = default_jobs() if jobs is None else int(jobs)
+    if scheduler is not None:
+        from decmdp.core.dask_executor import DaskExecutor
+
+        return DaskExecutor(scheduler, jobs)
+    return Executor() if jobs == 1 else ThreadExecutor(jobs)

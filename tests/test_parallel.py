@@ -1,0 +1,194 @@
+"""Parallel prunes: the same answer, bit for bit, for every executor.
+
+The work units are made tiny here (monkeypatched sizes) so that even small
+problems are cut into many units, scheduled on threads and on a real Dask
+``LocalCluster`` of 2 workers (threads of this process: ``processes=False``,
+so the patched sizes reach the workers and the cluster starts in a second).
+"""
+
+from __future__ import annotations
+
+import builtins
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import decmdp
+import decmdp.core.prune as prune_module
+from decmdp.core.executors import SERIAL, Executor, ThreadExecutor, make_executor
+from decmdp.core.prune import dominance_filter, prune_counted
+from decmdp.pomdp import read_pomdp
+from decmdp.pomdp.solver import solve as solve_pomdp
+from tests.helpers import random_problem
+
+distributed = pytest.importorskip("distributed")
+
+DATA = __import__("pathlib").Path(__file__).parent / "data"
+
+
+@pytest.fixture(scope="module")
+def client():
+    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
+                                       dashboard_address=":0")
+    with distributed.Client(cluster, set_as_default=False) as c:
+        yield c
+    cluster.close()
+
+
+@pytest.fixture(scope="module")
+def threads():
+    with ThreadExecutor(2) as ex:
+        yield ex
+
+
+@pytest.fixture(autouse=True)
+def tiny_units(monkeypatch):
+    from decmdp.core.dask_executor import DaskExecutor
+
+    monkeypatch.setattr(ThreadExecutor, "min_work", 0.0)  # ship every map, however small
+    monkeypatch.setattr(DaskExecutor, "min_work", 0.0)
+    monkeypatch.setattr(prune_module, "WITNESS_UNIT", 2)
+    monkeypatch.setattr(prune_module, "DOMINANCE_PART", 16)
+    monkeypatch.setattr(prune_module, "DOMINANCE_UNIT", 4)
+
+
+def _same_solution(a, b) -> None:
+    assert a.value == b.value
+    assert a.error_bound == b.error_bound
+    assert a.policy.dumps() == b.policy.dumps()
+    for sa, sb in zip(a.value_function, b.value_function):
+        for x, y in zip(sa, sb):
+            assert np.array_equal(x, y)
+    assert [s.lps for s in a.stats] == [s.lps for s in b.stats]
+    assert [s.work_units for s in a.stats] == [s.work_units for s in b.stats]
+
+
+@settings(max_examples=8)
+@given(seed=st.integers(0, 10_000), n2=st.integers(2, 3), horizon=st.integers(2, 4))
+def test_identical_answers_serial_threads_dask(client, seed, n2, horizon):
+    model = random_problem(seed, n2=n2, m2=2, horizon=horizon, discount=0.9)
+    serial = decmdp.solve(model, jobs=1, bounds=False)
+    assert sum(s.work_units for s in serial.stats) > 0 or sum(s.lps for s in serial.stats) == 0
+    _same_solution(serial, decmdp.solve(model, jobs=2, bounds=False))
+    _same_solution(serial, decmdp.solve(model, scheduler=client, bounds=False))
+
+
+def test_pomdp_identical_answers(client):
+    pomdp = read_pomdp(DATA / "shuttle.95.POMDP")
+    serial = solve_pomdp(pomdp, 4, jobs=1)
+    for other in (solve_pomdp(pomdp, 4, jobs=2), solve_pomdp(pomdp, 4, scheduler=client)):
+        assert other.value() == serial.value()
+        assert np.array_equal(other.vectors, serial.vectors)
+        assert np.array_equal(other.actions, serial.actions)
+
+
+def _hard_vectors(rng, n, d):
+    """Points near a sphere (many on the envelope), with duplicates and dominated rows."""
+    V = -rng.random((n, d))
+    V /= np.linalg.norm(V, axis=1, keepdims=True)
+    V = np.concatenate([V, V[: n // 4], V[: n // 4] + rng.random((n // 4, d))])
+    return V[rng.permutation(V.shape[0])]
+
+
+@settings(max_examples=10)
+@given(seed=st.integers(0, 10_000), n=st.integers(8, 120), d=st.integers(2, 5),
+       scale=st.sampled_from([1.0, 1e-6, 1e6]))
+def test_prune_identical_for_every_executor(client, threads, seed, n, d, scale):
+    from decmdp.core.dask_executor import DaskExecutor
+
+    V = scale * _hard_vectors(np.random.default_rng(seed), n, d)
+    ref = prune_counted(V)
+    with DaskExecutor(client, 2) as dask_ex:
+        for ex in (threads, dask_ex):
+            got = prune_counted(V, executor=ex)
+            assert np.array_equal(got.kept, ref.kept) and got[1:] == ref[1:]
+    # every dropped row is within the proven error of the kept envelope
+    rng = np.random.default_rng(seed + 1)
+    beliefs = rng.dirichlet(np.ones(d), size=200)
+    gap = (beliefs @ V[ref.kept].T).min(axis=1) - (beliefs @ V.T).min(axis=1)
+    assert gap.max() <= ref.error + 1e-12 * np.abs(V).max()
+
+
+@settings(max_examples=20)
+@given(seed=st.integers(0, 10_000), n=st.integers(17, 200), d=st.integers(1, 4))
+def test_partitioned_dominance_is_the_filter(threads, seed, n, d):
+    rng = np.random.default_rng(seed)
+    V = rng.integers(0, 4, size=(n, d)).astype(float)  # many duplicates and dominated rows
+    want = dominance_filter(V, 0.0)
+    for ex in (SERIAL, threads):
+        assert np.array_equal(prune_module._dominance_survivors(V, 0.0, ex), want)
+
+
+def test_units_are_counted_and_reported():
+    heard = []
+
+    class Listener:
+        def __call__(self, stats):
+            pass
+
+        def on_unit(self, stage, done, submitted):
+            heard.append((stage, done, submitted))
+
+    solution = decmdp.solve(random_problem(3, n2=3, horizon=4), jobs=2, bounds=False, progress=Listener())
+    assert heard and all(0 < done <= submitted for _, done, submitted in heard)
+    units = {s.stage: s.work_units for s in solution.stats}
+    assert all(done <= units[stage] for stage, done, _ in heard)
+
+
+def test_failed_unit_cancels_cluster_work(client):
+    from decmdp.core.dask_executor import DaskExecutor
+
+    def fail(shared, item):
+        if item == 3:
+            raise RuntimeError("unit 3 failed")
+        return item
+
+    with DaskExecutor(client, 2) as ex:
+        with pytest.raises(RuntimeError, match="unit 3 failed"):
+            ex.map(fail, None, list(range(40)))
+        assert ex.map(lambda shared, item: item + shared, 1, [1, 2, 3]) == [2, 3, 4]
+
+
+def test_bad_jobs_and_scheduler_are_problem_errors(monkeypatch):
+    model = random_problem(0)
+    with pytest.raises(decmdp.ProblemError, match="jobs"):
+        decmdp.solve(model, jobs=0)
+    with pytest.raises(decmdp.ProblemError, match="scheduler: is 'nowhere'"):
+        decmdp.solve(model, scheduler="nowhere")
+    real_import = builtins.__import__
+
+    def no_dask(name, *args, **kwargs):
+        if name == "distributed":
+            raise ImportError(name)
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_dask)
+    with pytest.raises(decmdp.ProblemError, match=r"pip install 'decmdp\[dask\]'"):
+        make_executor(2, "local")
+
+
+def test_cli_jobs_and_scheduler_errors():
+    from click.testing import CliRunner
+
+    from decmdp.cli import main
+
+    shuttle = str(DATA / "shuttle.95.POMDP")
+    runner = CliRunner()
+    ok = runner.invoke(main, ["pomdp", "solve", shuttle, "--horizon", "3", "--jobs", "2", "--json"])
+    serial = runner.invoke(main, ["pomdp", "solve", shuttle, "--horizon", "3", "--jobs", "1", "--json"])
+    assert ok.exit_code == 0 and serial.exit_code == 0
+    assert __import__("json").loads(ok.stdout)["value"] == __import__("json").loads(serial.stdout)["value"]
+    bad = runner.invoke(main, ["pomdp", "solve", shuttle, "--horizon", "3", "--jobs", "0"])
+    assert bad.exit_code == 2
+    bad = runner.invoke(main, ["pomdp", "solve", shuttle, "--horizon", "3", "--scheduler", "nowhere"])
+    assert bad.exit_code == 2 and "error: scheduler: is 'nowhere'" in bad.stderr
+    bad = runner.invoke(main, ["pomdp", "solve", shuttle, "--infinite", "--scheduler", "local"])
+    assert bad.exit_code == 2 and "--scheduler: only applies to a finite horizon" in bad.stderr
+
+
+def test_executor_base_runs_in_order():
+    ex = Executor()
+    assert ex.map(lambda shared, item: shared * item, 3, [1, 2, 3]) == [3, 6, 9]
+    assert (ex.done, ex.submitted) == (3, 3)
