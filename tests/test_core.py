@@ -36,7 +36,6 @@ def random_data(rng, Y, A, S, L, H, style="two-player", time_varying=False, disc
     for y in range(Y):
         for a in range(A):
             if style == "pomdp":
-                n_lab = Y  # unused; labels are observations below
                 O = rng.integers(1, 4)
                 T = rng.dirichlet(np.ones(S), size=(S, L))  # [s, l, s']
                 Ob = rng.dirichlet(np.ones(O), size=S)  # [s', o]

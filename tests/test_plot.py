@@ -1,6 +1,5 @@
 """Plots: value functions over the belief, policy graphs, the plot commands, the missing extra."""
 
-import itertools
 import os
 import stat
 import sys
