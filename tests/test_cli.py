@@ -617,3 +617,21 @@ def test_simulate_rejects_bad_episodes(files, saved_policy, episodes):
     result = run("simulate", files["big"], saved_policy, "--episodes", episodes)
     assert result.exit_code == 2
     assert "Traceback" not in result.output
+
+
+def test_live_progress_moves_a_bar_on_a_terminal_and_plain_lines_elsewhere(capsys):
+    stats = decmdp.StageStats(stage=3, generated=10, kept=4, lps=7, seconds=0.1)
+    bar = cli.Progress(False, clock=FakeClock(0.5), terminal=True)
+    for done in range(1, 5):
+        bar.on_unit(3, done, 4)
+    bar(stats)
+    err = capsys.readouterr().err.replace("\033[K", "")  # click drops the escape off a terminal anyway
+    assert "\rstage 3 [" in err and "] 4/4 work units" in err and "#" * 24 in err
+    assert "\n" not in err[:-1]  # the bar redraws one line
+    assert err.endswith("\rstage 3: 4 vectors (10 generated, 7 LPs), 2.5 s elapsed\n")
+    plain = cli.Progress(False, clock=FakeClock(0.5), terminal=False)
+    for done in range(1, 5):
+        plain.on_unit(3, done, 4)
+    lines = capsys.readouterr().err.splitlines()
+    assert lines and all(re.fullmatch(r"stage 3: \d/4 work units done so far, [\d.]+ s elapsed", x) for x in lines)
+    assert len(lines) <= 2  # at most one a second

@@ -118,16 +118,24 @@ class Progress:
     """Progress lines on stderr: none in the first second, then at most one a second.
 
     The last stage's line (stage 0, the solve's last) is always shown once
-    any line has been, so the final summary is never swallowed.
+    any line has been, so the final summary is never swallowed.  Within a
+    stage, the work units done move a bar when stderr is a terminal
+    (redrawn at most :attr:`BAR_INTERVAL` apart) and give a plain line at
+    most once a second otherwise.
     """
 
     INTERVAL = 1.0
     """Seconds of silence at the start and between two lines."""
+    BAR_INTERVAL = 0.1
+    """Seconds between two redraws of the bar on a terminal."""
+    BAR_WIDTH = 24
 
-    def __init__(self, quiet: bool, label: str = "", clock=time.perf_counter):
+    def __init__(self, quiet: bool, label: str = "", clock=time.perf_counter, terminal: bool | None = None):
         self.quiet, self.label, self.clock = quiet, label, clock
+        self.terminal = sys.stderr.isatty() if terminal is None else terminal
         self.started = clock()
         self.last_shown: float | None = None
+        self.bar_shown: float | None = None
         self._lock = threading.Lock()
 
     def _due(self, now: float) -> bool:
@@ -141,9 +149,10 @@ class Progress:
             now = self.clock()
             final = stats.stage == 0 and self.last_shown is not None
             if self._due(now) or final:
-                click.echo(f"{self.label}stage {stats.stage}: {stats.kept} vectors ({stats.generated} generated, "
-                           f"{stats.lps} LPs), {now - self.started:.1f} s elapsed", err=True)
-                self.last_shown = now
+                clear = "\r\033[K" if self.bar_shown is not None else ""
+                click.echo(f"{clear}{self.label}stage {stats.stage}: {stats.kept} vectors ({stats.generated} "
+                           f"generated, {stats.lps} LPs), {now - self.started:.1f} s elapsed", err=True)
+                self.last_shown, self.bar_shown = now, None
 
     def on_unit(self, stage: int, done: int, submitted: int) -> None:
         """A work unit of ``stage`` finished (called from any thread)."""
@@ -151,9 +160,17 @@ class Progress:
             return
         with self._lock:
             now = self.clock()
-            if self._due(now):
+            elapsed = now - self.started
+            if self.terminal:
+                if elapsed >= self.INTERVAL and (self.bar_shown is None or now - self.bar_shown >= self.BAR_INTERVAL):
+                    filled = self.BAR_WIDTH * done // max(submitted, 1)
+                    bar = "#" * filled + "." * (self.BAR_WIDTH - filled)
+                    click.echo(f"\r\033[K{self.label}stage {stage} [{bar}] {done}/{submitted} work units, "
+                               f"{elapsed:.1f} s", err=True, nl=False)
+                    self.bar_shown = now
+            elif self._due(now):
                 click.echo(f"{self.label}stage {stage}: {done}/{submitted} work units done so far, "
-                           f"{now - self.started:.1f} s elapsed", err=True)
+                           f"{elapsed:.1f} s elapsed", err=True)
                 self.last_shown = now
 
 
