@@ -211,6 +211,17 @@ def fmt(x: float) -> str:
     return f"{x:.10g}"
 
 
+infinite_option = click.option(
+    "--infinite", is_flag=True,
+    help="Discounted infinite horizon (discount < 1): a finite-state controller with a certified gap.")
+
+epsilon_option = click.option(
+    "--epsilon", type=float, default=None,
+    help="With --infinite: certified distance of the value to the optimum  [default: 1e-06].")
+
+max_vectors_option = click.option("--max-vectors", type=click.IntRange(min=1), default=None,
+                                  help=MAX_VECTORS_HELP)
+
 lp_option = click.option(
     "--lp", type=click.Choice(["numba", "highs"]), default="numba", show_default=True,
     help="Witness LP solver: numba (HiGHS decides what it cannot prove) or HiGHS throughout.")

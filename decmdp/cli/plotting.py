@@ -36,6 +36,14 @@ def drawing_errors(command):
     return wrapper
 
 
+def _solve_pomdp(file, horizon, quiet):
+    from decmdp.pomdp import read_pomdp, solve
+
+    model = read_pomdp(file)
+    prepare_kernels(quiet)
+    return solve(model, horizon, progress=Progress(quiet))
+
+
 def _load_and_solve(file, horizon, quiet, bounds=False):
     import decmdp
 
@@ -172,12 +180,8 @@ def pomdp_plot(file, horizon, stage, output, force, quiet):
     Example:
       decmdp pomdp plot tiger.POMDP --horizon 5 -o tiger-value.png
     """
-    from decmdp.pomdp import read_pomdp, solve
-
     _prepare(output, force)
-    model = read_pomdp(file)
-    prepare_kernels(quiet)
-    solution = solve(model, horizon, progress=Progress(quiet))
+    solution = _solve_pomdp(file, horizon, quiet)
     solution.plot_value(output, stage=stage, force=force)
     click.echo(f"wrote {output}")
 
@@ -198,11 +202,7 @@ def pomdp_plot_policy(file, horizon, output, engine, force, quiet):
     Example:
       decmdp pomdp plot-policy tiger.POMDP --horizon 3 -o tiger-policy.svg
     """
-    from decmdp.pomdp import read_pomdp, solve
-
     _prepare(output, force)
-    model = read_pomdp(file)
-    prepare_kernels(quiet)
-    solution = solve(model, horizon, progress=Progress(quiet))
+    solution = _solve_pomdp(file, horizon, quiet)
     solution.plot_policy(output, engine=engine, force=force)
     click.echo(f"wrote {output}")

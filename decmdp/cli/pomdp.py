@@ -7,15 +7,17 @@ import dataclasses
 import click
 
 from decmdp.cli._common import (
-    MAX_VECTORS_HELP,
     Progress,
     check_finite_only,
     check_outputs,
+    epsilon_option,
     fmt,
     handle_errors,
+    infinite_option,
     jobs_option,
     json_text,
     lp_option,
+    max_vectors_option,
     prepare_kernels,
     scheduler_option,
 )
@@ -37,16 +39,13 @@ def pomdp():
 @click.argument("file", type=click.Path(dir_okay=True))
 @click.option("--horizon", type=click.IntRange(min=1, max=MAX_HORIZON),
               help="Number of stages (this or --infinite is required).")
-@click.option("--infinite", is_flag=True,
-              help="Discounted infinite horizon (discount < 1): a finite-state controller with a certified gap.")
-@click.option("--epsilon", type=float, default=None,
-              help="With --infinite: certified distance of the value to the optimum  [default: 1e-06].")
+@infinite_option
+@epsilon_option
 @click.option("--json", "as_json", is_flag=True, help="Print exactly one JSON object on stdout.")
 @click.option("--alpha", type=click.Path(dir_okay=False),
               help="Write the stage-0 vectors in pomdp-solve's .alpha format here.")
 @click.option("--dot", type=click.Path(dir_okay=False), help="Write the policy graph (Graphviz DOT) here.")
-@click.option("--max-vectors", type=click.IntRange(min=1), default=None,
-              help=MAX_VECTORS_HELP)
+@max_vectors_option
 @lp_option
 @jobs_option
 @scheduler_option

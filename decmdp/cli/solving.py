@@ -5,16 +5,18 @@ from __future__ import annotations
 import click
 
 from decmdp.cli._common import (
-    MAX_VECTORS_HELP,
     Progress,
+    check_finite_only,
     check_outputs,
     echo_stage_table,
+    epsilon_option,
     fmt,
     handle_errors,
-    json_text,
-    check_finite_only,
+    infinite_option,
     jobs_option,
+    json_text,
     lp_option,
+    max_vectors_option,
     prepare_kernels,
     scheduler_option,
 )
@@ -24,17 +26,14 @@ from decmdp.cli._group import main
 @main.command()
 @click.argument("file", type=click.Path(dir_okay=True))
 @click.option("--horizon", type=int, help="Override the file's horizon.")
-@click.option("--infinite", is_flag=True,
-              help="Discounted infinite horizon (discount < 1): a finite-state controller with a certified gap.")
-@click.option("--epsilon", type=float, default=None,
-              help="With --infinite: certified distance of the value to the optimum  [default: 1e-06].")
+@infinite_option
+@epsilon_option
 @click.option("--method", type=click.Choice(["lifted", "enumerate"]), default="lifted", show_default=True,
               help="lifted: pointwise prescriptions, incremental pruning; enumerate: every prescription.")
 @click.option("--json", "as_json", is_flag=True, help="Print exactly one JSON object on stdout.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write the policy (JSON) here.")
 @click.option("--dot", type=click.Path(dir_okay=False), help="Write the policy graph (Graphviz DOT) here.")
-@click.option("--max-vectors", type=click.IntRange(min=1), default=None,
-              help=MAX_VECTORS_HELP)
+@max_vectors_option
 @click.option("--no-bounds", is_flag=True, help="Skip the full-information and blind-player-2 bounds.")
 @lp_option
 @jobs_option

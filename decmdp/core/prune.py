@@ -127,6 +127,34 @@ _BLOCK = 128
 
 
 @kernel
+def _dominated_by_prefix(ST, n, x, dominance, ok):  # pragma: no cover - numba
+    """Whether one of the columns ``ST[:, :n]`` is ``<= x + dominance`` everywhere.
+
+    Columns are scanned in blocks of :data:`_BLOCK`, component by component,
+    until every column of a block has failed.  ``ok`` is a bool[_BLOCK]
+    scratch buffer.  Trusted input.
+    """
+    D = ST.shape[0]
+    for start in range(0, n, _BLOCK):
+        nb = min(_BLOCK, n - start)
+        for j in range(nb):
+            ok[j] = True
+        alive = True
+        for i in range(D):
+            xi = x[i] + dominance
+            cnt = 0
+            for j in range(nb):
+                ok[j] &= ST[i, start + j] <= xi
+                cnt += ok[j]
+            if cnt == 0:
+                alive = False
+                break
+        if alive:
+            return True
+    return False
+
+
+@kernel
 def dominance_filter(V, dominance):  # pragma: no cover - numba
     """Drop pointwise-dominated rows and duplicates of ``V`` (float64[N, D]).
 
@@ -166,25 +194,7 @@ def dominance_filter(V, dominance):  # pragma: no cover - numba
     ns = 0
     for oi in range(N):
         w = order[oi]
-        dominated = False
-        for start in range(0, ns, _BLOCK):
-            nb = min(_BLOCK, ns - start)
-            for j in range(nb):
-                ok[j] = True
-            alive = True
-            for i in range(D):
-                wi = V[w, i] + dominance
-                cnt = 0
-                for j in range(nb):
-                    ok[j] &= ST[i, start + j] <= wi
-                    cnt += ok[j]
-                if cnt == 0:
-                    alive = False
-                    break
-            if alive:
-                dominated = True
-                break
-        if dominated:
+        if _dominated_by_prefix(ST, ns, V[w], dominance, ok):
             continue
         removed = 0
         k = ns - 1
@@ -281,24 +291,7 @@ def dominated_after_sort(ST, sums, lo, hi, dominance):  # pragma: no cover - num
     out = np.zeros(hi - lo, dtype=np.bool_)
     ok = np.empty(_BLOCK, dtype=np.bool_)
     for p in range(lo, hi):
-        dominated = False
-        for start in range(0, p, _BLOCK):
-            nb = min(_BLOCK, p - start)
-            for j in range(nb):
-                ok[j] = True
-            alive = True
-            for i in range(D):
-                wi = ST[i, p] + dominance
-                cnt = 0
-                for j in range(nb):
-                    ok[j] &= ST[i, start + j] <= wi
-                    cnt += ok[j]
-                if cnt == 0:
-                    alive = False
-                    break
-            if alive:
-                dominated = True
-                break
+        dominated = _dominated_by_prefix(ST, p, ST[:, p], dominance, ok)
         if not dominated and dominance == 0.0:
             q = p + 1
             while q < n and sums[q] == sums[p] and not dominated:
