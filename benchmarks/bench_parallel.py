@@ -4,14 +4,14 @@ For each problem, one run each of ``jobs=1``, ``jobs=2`` and
 ``scheduler="local"`` (2 single-threaded worker processes, started before
 the clock runs): wall seconds, CPU seconds (this process plus, for the
 cluster, its worker processes) and the speed-up over ``jobs=1``; every run
-must give the same value (checked).  Then, from a serial run that clocks
-every map of work units, the serial fraction ``f``: the share of the wall
-time spent outside the work units (on the driver: cross-sums, corners,
-merging the decisions of a round, sorting), and Amdahl's speed-up
-``1 / (f + (1 - f) / n)`` it allows for 8, 32 and 128 workers; next to it
-the projection that also respects each map's width ``w`` (a map of ``w``
-units runs at most ``min(w, n)`` times faster): ``T / (driver + sum
-map_seconds / min(w, n))``, and the widest map.
+must give the same value (checked).  Then the work-span model of a serial
+run that clocks every work unit: the work ``W``, the driver's share ``f``
+(outside every work unit: cross-sums, corners, merging the decisions of a
+round, sorting), and the span ``S``, the longest chain of dependent work
+(a map of units counts its slowest unit; the independent candidate sets of
+a stage, which run concurrently, count the slowest).  Greedy scheduling on
+``n`` workers takes at most ``W / n + S``, so ``W / (W / n + S)`` is the
+speed-up projected for 2, 8, 32 and 128 workers.
 
 Problems: seeded two-player problems with a sparse joint transition (two
 nonzeros per row) and shuttle.95.  Run: ``python benchmarks/bench_parallel.py
@@ -72,18 +72,47 @@ WORKERS = (8, 32, 128)
 
 
 class TimedUnits(Executor):
-    """Serial executor that clocks the time spent inside work units."""
+    """Serial executor that clocks every work unit and every concurrent piece,
+    for the work-span model of a run.
+
+    Everything runs on the caller's thread, one unit at a time.  The span
+    is the longest chain of dependent work: a map counts its slowest unit
+    only, and a phase of :meth:`concurrently` its slowest piece.
+    """
 
     def __init__(self) -> None:
         super().__init__()
-        self.maps: list[tuple[int, float]] = []  # (units, seconds)
+        self.unit_seconds = 0.0
+        self.widest = 0
+        self._adjust = [0.0]  # per open piece: its span minus its wall time so far
 
-    def map(self, fn, shared, items, work=None):
-        items = list(items)
-        started = time.perf_counter()
-        out = super().map(fn, shared, items, work)
-        self.maps.append((len(items), time.perf_counter() - started))
+    def map_groups(self, fn, shared, items, work=None):
+        out, slowest, total = [], 0.0, 0.0
+        for item in items:
+            started = time.perf_counter()
+            out.extend(super().map_groups(fn, shared, [item]))
+            seconds = time.perf_counter() - started
+            total += seconds
+            slowest = max(slowest, seconds)
+        self.unit_seconds += total
+        self._adjust[-1] += slowest - total
+        self.widest = max(self.widest, len(out))
         return out
+
+    def concurrently(self, calls):
+        started = time.perf_counter()
+        results, longest = [], 0.0
+        for call in calls:
+            self._adjust.append(0.0)
+            piece_started = time.perf_counter()
+            results.append(call())
+            longest = max(longest, time.perf_counter() - piece_started + self._adjust.pop())
+        self._adjust[-1] += longest - (time.perf_counter() - started)
+        return results
+
+    def span(self, wall: float) -> float:
+        """The span of a run that took ``wall`` seconds."""
+        return wall + self._adjust[0]
 
 
 def problem(kind, arg):
@@ -99,9 +128,9 @@ def run(kind, arg, **how) -> float:
     return solve_pomdp(pomdp, horizon, max_vectors=None, **how).value()
 
 
-def serial_fraction(kind, arg) -> tuple[float, list[float], int]:
-    """Driver share of a serial run's wall time, the width-aware projected
-    speed-ups for 8, 32 and 128 workers, and the widest map."""
+def work_span(kind, arg) -> tuple[float, float, float, int]:
+    """A serial run's work ``W`` (seconds), the driver's share of it (outside
+    any work unit), its span ``S`` and the widest map."""
     ex = TimedUnits()
     if kind == "two":
         model = problem(kind, arg)
@@ -111,11 +140,8 @@ def serial_fraction(kind, arg) -> tuple[float, list[float], int]:
         data, beliefs = reduce_pomdp(pomdp), None
     started = time.perf_counter()
     value_iteration(data, horizon, final_beliefs=beliefs, executor=ex)
-    total = time.perf_counter() - started
-    maps = np.array(ex.maps, dtype=float).reshape(-1, 2)
-    driver = total - maps[:, 1].sum()
-    projected = [total / (driver + (maps[:, 1] / np.minimum(maps[:, 0], n)).sum()) for n in WORKERS]
-    return driver / total, projected, int(maps[:, 0].max(initial=0))
+    work = time.perf_counter() - started
+    return work, (work - ex.unit_seconds) / work, ex.span(work), ex.widest
 
 
 def timed(fn, children=None):
@@ -130,12 +156,12 @@ def timed(fn, children=None):
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="Two small rows only.")
-    parser.add_argument("--fraction-only", action="store_true", help="Only the serial-fraction table.")
+    parser.add_argument("--span-only", action="store_true", help="Only the work-span table.")
     args = parser.parse_args()
     rows = QUICK if args.quick else ROWS
-    if args.fraction_only:
+    if args.span_only:
         run("two", (2, 2, 2, 2, 3, 1), jobs=1)
-        fraction_table([(label, *serial_fraction(kind, arg)) for label, kind, arg in rows])
+        span_table([(label, *work_span(kind, arg)) for label, kind, arg in rows])
         return
     import distributed
     import psutil
@@ -154,7 +180,7 @@ def main() -> None:
               f"{'dask 2w s':>9} {'cpu':>6} {'x':>5} {'vs jobs=2':>9} {'same':>5}")
     print(header)
     print("-" * len(header))
-    fractions = []
+    spans = []
     for label, kind, arg in rows:
         w1, c1, v1 = timed(lambda: run(kind, arg, jobs=1))
         w2, c2, v2 = timed(lambda: run(kind, arg, jobs=2))
@@ -162,24 +188,24 @@ def main() -> None:
         same = "yes" if v1 == v2 == vd else "NO"
         print(f"{label:<34} {w1:>9.2f} {c1:>6.1f} {w2:>9.2f} {c2:>6.1f} {w1 / w2:>5.2f} "
               f"{wd:>9.2f} {cd:>6.1f} {w1 / wd:>5.2f} {wd / w2:>9.2f} {same:>5}", flush=True)
-        fractions.append((label, *serial_fraction(kind, arg)))
+        spans.append((label, *work_span(kind, arg)))
     client.close()
     cluster.close()
     print()
-    fraction_table(fractions)
+    span_table(spans)
 
 
-def fraction_table(fractions) -> None:
-    print("serial fraction f (driver share of a serial run); Amdahl 1 / (f + (1 - f) / n); "
-          "and with each map's width")
-    header = (f"{'problem':<34} {'f':>7} {'Amdahl n=8':>10} {'32':>6} {'128':>6} "
-              f"{'width-aware n=8':>15} {'32':>6} {'128':>6} {'widest map':>10}")
+def span_table(rows) -> None:
+    print("work-span model of a serial run: work W, driver share f (outside work units), span S;\n"
+          "projected speed-up on n workers W / (W / n + S) (greedy scheduling: T_n <= W / n + S)")
+    header = (f"{'problem':<34} {'W s':>7} {'f':>6} {'S / W':>7} {'n=2':>5} {'8':>5} {'32':>5} {'128':>5} "
+              f"{'widest map':>10}")
     print(header)
     print("-" * len(header))
-    for label, f, projected, widest in fractions:
-        amdahl = [1.0 / (f + (1.0 - f) / n) for n in WORKERS]
-        print(f"{label:<34} {f:>7.4f} {amdahl[0]:>10.1f} {amdahl[1]:>6.1f} {amdahl[2]:>6.1f} "
-              f"{projected[0]:>15.1f} {projected[1]:>6.1f} {projected[2]:>6.1f} {widest:>10}", flush=True)
+    for label, work, driver, span, widest in rows:
+        projected = [work / (work / n + span) for n in (2, *WORKERS)]
+        print(f"{label:<34} {work:>7.2f} {driver:>6.3f} {span / work:>7.4f} "
+              + " ".join(f"{x:>5.1f}" for x in projected) + f" {widest:>10}", flush=True)
 
 
 if __name__ == "__main__":

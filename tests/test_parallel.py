@@ -192,3 +192,33 @@ def test_executor_base_runs_in_order():
     ex = Executor()
     assert ex.map(lambda shared, item: shared * item, 3, [1, 2, 3]) == [3, 6, 9]
     assert (ex.done, ex.submitted) == (3, 3)
+
+
+def test_map_groups_cuts_consecutive_groups_in_order():
+    with ThreadExecutor(2) as ex:
+        groups = ex.map_groups(lambda shared, group: [shared + x for x in group], 100, list(range(37)))
+        assert 1 < len(groups) <= 37
+        assert [x for group in groups for x in group] == [100 + x for x in range(37)]
+        assert (ex.done, ex.submitted) == (37, 37)
+    assert SERIAL.map_groups(lambda shared, group: list(group), None, []) == []
+
+
+@pytest.mark.parametrize("make", [Executor, lambda: ThreadExecutor(3)])
+def test_concurrently_runs_every_call_and_raises_the_first_error_in_order(make):
+    ran = []
+
+    def call(i):
+        def run():
+            ran.append(i)
+            if i in (1, 3):
+                raise (ValueError if i == 1 else RuntimeError)(f"call {i}")
+            return i * i
+        return run
+
+    with make() as ex:
+        assert ex.concurrently([call(i) for i in (0, 2, 4)]) == [0, 4, 16]
+        ran.clear()
+        with pytest.raises(ValueError, match="call 1"):
+            ex.concurrently([call(i) for i in range(5)])
+        expected = {0, 1} if ex.workers == 1 else {0, 1, 2, 3, 4}
+        assert set(ran) == expected

@@ -49,11 +49,6 @@ def cancel_all() -> None:
             pass
 
 
-def run_group(fn, shared, group):
-    """A task: run a group of units (on a worker)."""
-    return [fn(shared, item) for item in group]
-
-
 class DaskExecutor(Executor):
     """Runs work units on a Dask cluster.
 
@@ -101,14 +96,14 @@ class DaskExecutor(Executor):
         self._futures: list = []
         _LIVE.add(self)
 
-    def _map(self, fn, shared, items) -> list:
+    def _map_groups(self, fn, shared, items) -> list:
         groups = split(items, TASKS_PER_WORKER * self.workers)
-        futures = [self.client.submit(run_group, fn, shared, g, pure=False) for g in groups]
+        futures = [self.client.submit(fn, shared, g, pure=False) for g in groups]
         self._futures = futures
         try:
             out = []
             for future, group in zip(futures, groups):
-                out.extend(future.result())
+                out.append(future.result())
                 self._count(done=len(group))
             return out
         except BaseException:
@@ -130,3 +125,4 @@ class DaskExecutor(Executor):
         if client is not None and self._own_client:
             client.close()
         self._close_cluster()
+        super().close()

@@ -5,9 +5,20 @@ and content depend on the data only, and combines their results in a fixed
 order; an executor only decides WHERE the units run.  So every executor
 gives the same answer, bit for bit.
 
-``executor.map(fn, shared, items)`` returns ``[fn(shared, item) for item in
-items]``.  ``shared`` (the kept set of a round, the sorted union of a
-dominance check) is sent once per worker, not once per unit.
+``executor.map_groups(fn, shared, items)`` cuts ``items`` into groups of
+consecutive units and returns ``[fn(shared, group) for group in groups]``,
+so that one call (one kernel call, one task) serves many units; the caller
+combines the groups' results in order, so the grouping never changes the
+answer.  ``executor.map(fn, shared, items)`` is the one-unit-at-a-time form,
+``[fn(shared, item) for item in items]``.  ``shared`` (the kept set of a
+round, the sorted union of a dominance check) is sent once per worker, not
+once per unit.
+
+Independent pieces of a stage (the candidate sets of the ``(y, a)``
+pairs, the unions of the ``y``) run concurrently on threads of the driver
+(:meth:`Executor.concurrently`), each mapping its own work units; so the
+driver's share of one piece (merging a round's decisions, cross-sums)
+overlaps with the work of the others.
 
 * :data:`SERIAL` runs them on the caller's thread.
 * :class:`ThreadExecutor` runs them on threads: the kernels release the GIL
@@ -23,13 +34,18 @@ submitted)`` as units finish, for progress lines.
 
 from __future__ import annotations
 
+import functools
 import os
 import threading
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from typing import Callable
 
 SMALL = 1
 """A map of this many units or fewer runs on the caller's thread."""
+
+GROUPS_PER_WORKER = 4
+"""Groups per thread and map: more than one, so a worker that drew cheap
+units takes the next group while another is still busy."""
 
 
 class Executor:
@@ -46,21 +62,55 @@ class Executor:
         self.stage = -1
         self.on_unit: Callable[[int, int, int], None] | None = None
         self._lock = threading.Lock()
+        self._driver_pool: ThreadPoolExecutor | None = None
 
-    def map(self, fn, shared, items, work: float | None = None) -> list:
-        """``[fn(shared, item) for item in items]``, in order.  ``work``
-        estimates the map's cost (scheduling only, never the answer)."""
+    def map_groups(self, fn, shared, items, work: float | None = None) -> list:
+        """``[fn(shared, group) for group in groups]``, in order, where the
+        groups are consecutive runs of ``items`` (how many depends on the
+        executor: ``fn`` must treat the units of a group independently).
+        ``work`` estimates the map's cost (scheduling only, never the answer).
+        """
         items = list(items)
         self._count(submitted=len(items))
+        if not items:
+            return []
         if len(items) <= SMALL or self.workers <= 1 or (work is not None and work < self.min_work):
-            out = []
-            for item in items:
-                out.append(fn(shared, item))
-                self._count(done=1)
-            return out
-        return self._map(fn, shared, items)
+            out = fn(shared, items)
+            self._count(done=len(items))
+            return [out]
+        return self._map_groups(fn, shared, items)
 
-    def _map(self, fn, shared, items) -> list:  # pragma: no cover - overridden
+    def concurrently(self, calls) -> list:
+        """``[call() for call in calls]``, on up to :attr:`workers` threads of
+        the driver when there are several (for independent pieces of a
+        stage, each of which may map work units itself).
+
+        Every call runs to its end before this returns or raises; the first
+        exception in call order is raised, as a serial run would.
+        """
+        calls = list(calls)
+        if self.workers <= 1 or len(calls) <= 1:
+            return [call() for call in calls]
+        with self._lock:
+            if self._driver_pool is None:
+                self._driver_pool = ThreadPoolExecutor(max_workers=self.workers,
+                                                       thread_name_prefix="decmdp-driver")
+            pool = self._driver_pool
+        futures = [pool.submit(call) for call in calls]
+        try:
+            wait(futures)
+        except BaseException:
+            for f in futures:
+                f.cancel()
+            raise
+        return [f.result() for f in futures]
+
+    def map(self, fn, shared, items, work: float | None = None) -> list:
+        """``[fn(shared, item) for item in items]``, in order (see :meth:`map_groups`)."""
+        groups = self.map_groups(functools.partial(each, fn), shared, items, work)
+        return [result for group in groups for result in group]
+
+    def _map_groups(self, fn, shared, items) -> list:  # pragma: no cover - overridden
         raise NotImplementedError
 
     def _count(self, submitted: int = 0, done: int = 0) -> None:
@@ -79,6 +129,9 @@ class Executor:
 
     def close(self) -> None:
         """Release the workers (idempotent)."""
+        pool, self._driver_pool = self._driver_pool, None
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
 
     def __enter__(self):
         return self
@@ -95,9 +148,9 @@ are not meaningful)."""
 class ThreadExecutor(Executor):
     """Runs work units on ``jobs`` threads of this process.
 
-    Units are grouped into one task per thread (consecutive units, so each
-    task's Python overhead is paid once); a unit's answer does not depend on
-    the grouping.
+    Units are grouped into :data:`GROUPS_PER_WORKER` tasks per thread
+    (consecutive units, so each task's Python overhead is paid once); a
+    unit's answer does not depend on the grouping.
     """
 
     min_work = 2e5
@@ -107,18 +160,16 @@ class ThreadExecutor(Executor):
         self.workers = int(jobs)
         self._pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="decmdp-unit")
 
-    def _map(self, fn, shared, items) -> list:
+    def _map_groups(self, fn, shared, items) -> list:
         def run(group):
-            out = []
-            for item in group:
-                out.append(fn(shared, item))
-                self._count(done=1)
+            out = fn(shared, group)
+            self._count(done=len(group))
             return out
 
-        groups = split(items, self.workers)
+        groups = split(items, GROUPS_PER_WORKER * self.workers)
         futures = [self._pool.submit(run, g) for g in groups]
         try:
-            return [r for f in futures for r in f.result()]
+            return [f.result() for f in futures]
         except BaseException:
             for f in futures:
                 f.cancel()
@@ -126,6 +177,12 @@ class ThreadExecutor(Executor):
 
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)
+        super().close()
+
+
+def each(fn, shared, group) -> list:
+    """``[fn(shared, item) for item in group]``: a per-unit function as a group function."""
+    return [fn(shared, item) for item in group]
 
 
 def split(items: list, parts: int) -> list[list]:

@@ -44,16 +44,16 @@ the kernel switches to Bland's rule (smallest index enters, ties in the
 ratio test leave by smallest basic index), which cannot cycle.  An
 iteration cap bounds the work; hitting it is reported, never hidden.
 
-Deciding many vectors (:func:`witness_decide`, :func:`witness_batch`, :func:`witness_merge`)
+Deciding many vectors (:func:`witness_decide`, :func:`witness_units`, :func:`witness_merge`)
 -----------------------------------------------------------------------------------------
 Only ``<= D + 1`` kept vectors are active at the optimum of (P), so
 :func:`witness_decide` solves it by constraint generation over a small
 working set, pricing all kept vectors at the current belief between LPs.
 Kept vectors are stored as the columns of ``KT[D, M]`` so pricing runs
 along contiguous rows.  The Lark/White loop runs in rounds
-(:func:`decmdp.core.prune.prune_counted`): :func:`witness_batch` decides
-one work unit of candidates against a fixed snapshot of the kept set (the
-caller asks HiGHS where it proves nothing), and :func:`witness_merge`
+(:func:`decmdp.core.prune.prune_counted`): :func:`witness_units` decides
+a group of work units of candidates against a fixed snapshot of the kept
+set (the caller asks HiGHS where it proves nothing), and :func:`witness_merge`
 applies a round's decisions in candidate order.
 
 Every kernel of the witness step lives in this one file on purpose: numba's
@@ -418,15 +418,6 @@ def _keep_hint(work, nw, hint):  # pragma: no cover - numba
     return n
 
 
-@kernel
-def _lex_less(V, j, k):  # pragma: no cover - numba
-    """Whether row ``j`` of ``V`` is lexicographically smaller than row ``k``."""
-    for i in range(V.shape[1]):
-        if V[j, i] != V[k, i]:
-            return V[j, i] < V[k, i]
-    return False
-
-
 def witness_decide_highs(W: np.ndarray, v: np.ndarray, tau: float, unit: float,
                          feasibility: float) -> tuple[int, float, np.ndarray]:
     """Decide ``delta* > tau`` for ``v`` against the ROWS of ``W`` with HiGHS.
@@ -540,14 +531,43 @@ def witness_lp_highs(W: np.ndarray, v: np.ndarray,
 
 
 @kernel
-def witness_batch(KT, n_kept, V, cand, tau, unit, feasibility, decision, bound, B):  # pragma: no cover - numba
-    """Decide every row ``V[cand[q]]`` against the FIXED kept set ``KT[:, :n_kept]``.
+def _values_at(LT, b, vals):  # pragma: no cover - numba
+    """``vals[r] = b . LT[:, r]``, summed in component order skipping
+    ``b[i] == 0``."""
+    n = LT.shape[1]
+    for r in range(n):
+        vals[r] = 0.0
+    for i in range(LT.shape[0]):
+        bi = b[i]
+        if bi != 0.0:
+            for r in range(n):
+                vals[r] += bi * LT[i, r]
 
-    One work unit of the batched Lark/White loop (:mod:`decmdp.core.prune`):
-    :func:`witness_decide` for each candidate in order, the working set of
-    one warm-starting the next (the hint starts empty, so a unit's answers
-    depend on its candidates and the kept set only).  Fills
-    ``decision[q]``, ``bound[q]`` and the witness belief ``B[q]``.
+
+@kernel
+def _before(LT, vals, r, s):  # pragma: no cover - numba
+    """Whether column ``r`` of ``LT`` ranks before column ``s``: smaller value,
+    then the lexicographically smaller column, then the earlier position."""
+    if vals[r] != vals[s]:
+        return vals[r] < vals[s]
+    for i in range(LT.shape[0]):
+        if LT[i, r] != LT[i, s]:
+            return LT[i, r] < LT[i, s]
+    return r < s
+
+
+@kernel
+def witness_units(KT, n_kept, rows, starts, tau, unit, feasibility, decision, bound,
+                  B):  # pragma: no cover - numba
+    """Decide every row of ``rows`` against the FIXED kept set ``KT[:, :n_kept]``.
+
+    ``rows[starts[u]:starts[u + 1]]`` is work unit ``u`` of the batched
+    Lark/White loop (:mod:`decmdp.core.prune`): :func:`witness_decide` for
+    each candidate in order, the working set of one warm-starting the next;
+    the hint starts empty in each unit, so a unit's answers depend on its
+    candidates and the kept set only, never on how units are grouped into
+    calls.  Fills ``decision[q]``, ``bound[q]`` and the witness belief
+    ``B[q]``.
 
     Returns
     -------
@@ -557,16 +577,17 @@ def witness_batch(KT, n_kept, V, cand, tau, unit, feasibility, decision, bound, 
     D = KT.shape[0]
     hint = np.empty(min(12 * (D + 1), max(2 * (D + 1), 200)), dtype=np.int64)
     b = np.empty(D)
-    n_hint = 0
     lps = 0
-    for q in range(cand.shape[0]):
-        d, bd, n_lp, n_hint = witness_decide(KT, n_kept, V[cand[q]], tau, unit, feasibility, b, hint,
-                                             n_hint)
-        lps += n_lp
-        decision[q] = d
-        bound[q] = bd
-        for i in range(D):
-            B[q, i] = b[i]
+    for u in range(starts.shape[0] - 1):
+        n_hint = 0
+        for q in range(starts[u], starts[u + 1]):
+            d, bd, n_lp, n_hint = witness_decide(KT, n_kept, rows[q], tau, unit, feasibility, b, hint,
+                                                 n_hint)
+            lps += n_lp
+            decision[q] = d
+            bound[q] = bd
+            for i in range(D):
+                B[q, i] = b[i]
     return lps
 
 
@@ -583,9 +604,9 @@ def witness_merge(V, kept, KT, n_snap, n_kept, und, UT, alive, live, batch, deci
       final kept set holds against the final set);
     * WITNESS b -> priced again against the kept vectors added since the
       snapshot; if ``b`` is still a witness (margin ``> tau + (D + 2)
-      unit``), the best ALIVE undecided row at ``b`` (exact ties: the
-      lexicographically smaller) joins the kept set; otherwise nothing
-      happens.  The candidate stays undecided unless it was that row;
+      unit``), the best ALIVE undecided row at ``b`` (order of
+      :func:`_before`) joins the kept set; otherwise nothing happens.  The candidate stays undecided
+      unless it was that row;
     * DOUBT     -> the candidate itself joins the kept set (always safe).
 
     A candidate that already joined the kept set by an earlier pick is
@@ -607,8 +628,11 @@ def witness_merge(V, kept, KT, n_snap, n_kept, und, UT, alive, live, batch, deci
     nk = n_kept
     max_drop = -np.inf
     doubts = 0
-    b = np.empty(D)
     vals = np.empty(nl)
+    LT = np.empty((D, nl))  # the live columns, contiguous for the scans
+    for i in range(D):
+        for r in range(nl):
+            LT[i, r] = UT[i, live[r]]
     for q in range(decision.shape[0]):
         p = batch[q]
         if not alive[p]:
@@ -625,30 +649,14 @@ def witness_merge(V, kept, KT, n_snap, n_kept, und, UT, alive, live, batch, deci
         else:
             w = und[p]
             margin = bound[q]
-            for i in range(D):
-                b[i] = B[q, i]
             for c in range(n_snap, nk):
                 s = 0.0
                 for i in range(D):
-                    s += b[i] * (KT[i, c] - V[w, i])
+                    s += B[q, i] * (KT[i, c] - V[w, i])
                 if s < margin:
                     margin = s
             if margin > tau + (D + 2) * unit:
-                for r in range(nl):
-                    vals[r] = 0.0
-                for i in range(D):
-                    bi = b[i]
-                    if bi != 0.0:
-                        for r in range(nl):
-                            vals[r] += bi * UT[i, live[r]]
-                best = -1
-                for r in range(nl):
-                    if alive[live[r]] and (best < 0 or vals[r] < vals[best]
-                                           or (vals[r] == vals[best]
-                                               and _lex_less(V, und[live[r]], und[live[best]]))):
-                        best = r
-                if best >= 0:
-                    j = live[best]
+                j = _best_alive(LT, live, alive, B[q], vals)
         if j >= 0:
             alive[j] = False
             kept[nk] = und[j]
@@ -656,3 +664,16 @@ def witness_merge(V, kept, KT, n_snap, n_kept, und, UT, alive, live, batch, deci
                 KT[i, nk] = V[und[j], i]
             nk += 1
     return nk, max_drop, doubts
+
+
+@kernel
+def _best_alive(LT, live, alive, b, vals):  # pragma: no cover - numba
+    """The best alive row of ``live`` at ``b`` (order of :func:`_before` on the
+    live columns ``LT``), as a position in ``und``, or -1."""
+    _values_at(LT, b, vals)
+    best = -1
+    for r in range(live.shape[0]):
+        if alive[live[r]] and (best < 0 or vals[r] < vals[best]
+                               or (vals[r] == vals[best] and _before(LT, vals, r, best))):
+            best = r
+    return live[best] if best >= 0 else -1

@@ -68,7 +68,7 @@ import numpy as np
 
 from decmdp._numba import kernel
 from decmdp.core.executors import SERIAL, Executor
-from decmdp.core.lp import DOUBT, witness_batch, witness_decide_highs, witness_merge
+from decmdp.core.lp import DOUBT, witness_decide_highs, witness_merge, witness_units
 from decmdp.core.types import parse_choice
 from decmdp.tolerances import DEFAULT_TOLERANCES, FLOAT64_UNIT_ROUNDOFF, Tolerances
 
@@ -396,27 +396,35 @@ def _round_size(n_kept: int, n_pending: int) -> int:
     return min(n_pending, units * WITNESS_UNIT)
 
 
-def decide_unit(shared, rows):
-    """One work unit: decide ``rows`` (float64[n, D]) against the kept set of
-    ``shared`` = ``(KT, tau, unit, feasibility, use_numba)``, HiGHS deciding
-    what the numba LP cannot prove.
+def decide_units(shared, units):
+    """A group of consecutive work units of one round, in one kernel call.
 
-    Returns ``(decision, bound, beliefs, lps, fallbacks)``.
+    ``shared`` = ``(KT, rows, tau, unit, feasibility, use_numba)``: the
+    kept set of the round's snapshot and the round's candidate rows;
+    ``units`` are ``(start, stop)`` ranges of ``rows``.  The numba LP decides first (:func:`~decmdp.core.lp.witness_units`)
+    and HiGHS decides what it cannot prove.
+
+    Returns
+    -------
+    decision, bound, B, lps, fallbacks
+        Per row of the group, as filled by :func:`~decmdp.core.lp.witness_units`,
+        and the group's LP and HiGHS-fallback counts.
     """
-    KT, tau, unit, feasibility, use_numba = shared
-    rows = np.ascontiguousarray(rows)
-    n, D = rows.shape
+    KT, rows, tau, unit, feasibility, use_numba = shared
+    lo, hi = units[0][0], units[-1][1]
+    group = rows[lo:hi]
+    starts = np.array([u[0] - lo for u in units] + [hi - lo], dtype=np.int64)
+    n, D = group.shape
     decision = np.full(n, DOUBT, dtype=np.int64)
     bound = np.zeros(n)
     B = np.zeros((n, D))
     lps = fallbacks = 0
     if use_numba:
-        lps = int(witness_batch(KT, KT.shape[1], rows, np.arange(n, dtype=np.int64), tau, unit,
-                                feasibility, decision, bound, B))
+        lps = int(witness_units(KT, KT.shape[1], group, starts, tau, unit, feasibility, decision, bound, B))
     W = None
     for q in np.flatnonzero(decision == DOUBT):
         W = np.ascontiguousarray(KT.T) if W is None else W
-        decision[q], bound[q], B[q] = witness_decide_highs(W, rows[q], tau, unit, feasibility)
+        decision[q], bound[q], B[q] = witness_decide_highs(W, group[q], tau, unit, feasibility)
         lps += 1
         fallbacks += use_numba
     return decision, bound, B, lps, fallbacks
@@ -444,20 +452,18 @@ def _witness_step(V, kept0, und0, tau: float, unit: float, tol: Tolerances, solv
     max_drop = -np.inf
     while pending.shape[0] > 0:
         batch = pending[:_round_size(nk, pending.shape[0])]
-        snapshot = (np.ascontiguousarray(KT[:, :nk]), tau, unit, tol.lp_feasibility, use_numba)
-        rows = V[und[batch]]
-        units = [rows[a:a + WITNESS_UNIT] for a in range(0, batch.shape[0], WITNESS_UNIT)]
-        results = executor.map(decide_unit, snapshot, units, work=float(batch.shape[0]) * nk * D)
-        decision = np.concatenate([r[0] for r in results])
-        bound = np.concatenate([r[1] for r in results])
-        B = np.concatenate([r[2] for r in results])
+        n = batch.shape[0]
+        snapshot = (np.ascontiguousarray(KT[:, :nk]), V[und[batch]], tau, unit, tol.lp_feasibility, use_numba)
+        units = [(a, min(a + WITNESS_UNIT, n)) for a in range(0, n, WITNESS_UNIT)]
+        results = executor.map_groups(decide_units, snapshot, units, work=float(n) * nk * D)
+        decision, bound, B = (np.concatenate([r[k] for r in results]) for k in range(3))
         lps += sum(r[3] for r in results)
         fallbacks += sum(r[4] for r in results)
         nk, dropped, doubts = witness_merge(V, kept, KT, snapshot[0].shape[1], nk, und, UT, alive,
                                             np.flatnonzero(alive), batch, decision, bound, B, tau, unit)
         max_drop = max(max_drop, dropped)
         trouble += doubts
-        pending = np.concatenate([pending[batch.shape[0]:], batch[alive[batch]]])
+        pending = np.concatenate([pending[n:], batch[alive[batch]]])
         pending = pending[alive[pending]]
     return np.sort(kept[:nk]), lps, trouble, fallbacks, max_drop
 

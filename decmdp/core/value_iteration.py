@@ -29,7 +29,9 @@ Cassandra-Littman-Zhang incremental pruning for a POMDP.
 from __future__ import annotations
 
 import enum
+import functools
 import itertools
+import threading
 import time
 from typing import Callable
 
@@ -38,7 +40,7 @@ import numpy as np
 from decmdp.core.crosssum import action_cross_sum, lifted_min, project
 from decmdp.core.executors import SERIAL, Executor
 from decmdp.core.pointwise import BNB_OK, best_prescription
-from decmdp.core.prune import LPSolver, prune_counted
+from decmdp.core.prune import LPSolver, PruneResult, prune_counted
 from decmdp.core.types import BackupData, StageStats, StageValue, parse_choice
 from decmdp.errors import MemoryLimitError, TimeLimitError, VectorLimitError
 from decmdp.tolerances import DEFAULT_TOLERANCES, Tolerances, rounding_bound
@@ -99,7 +101,12 @@ def terminal_stage(data: BackupData) -> StageValue:
 
 
 class _Stage:
-    """Counters and the vector limit for one stage (driver side only)."""
+    """Counters and the vector limit for one stage (driver side only).
+
+    The candidate sets of a stage may be built concurrently
+    (:meth:`~decmdp.core.executors.Executor.concurrently`), so the counters
+    are updated under a lock.
+    """
 
     def __init__(self, t: int, tolerances: Tolerances, lp: LPSolver, max_vectors: int | None,
                  deadline: float | None = None, time_limit: float | None = None,
@@ -116,27 +123,24 @@ class _Stage:
         self.trouble = 0
         self.fallbacks = 0
         self.units_before = executor.done
-        self.chain_error = 0.0
-        """Errors of the prunes since the last :meth:`start_chain`, added up."""
+        self._lock = threading.Lock()
 
-    def start_chain(self) -> None:
-        self.chain_error = 0.0
-
-    def prune(self, V: np.ndarray) -> np.ndarray:
+    def prune(self, V: np.ndarray) -> PruneResult:
         self.check_time()
         res = prune_counted(V, self.tolerances, self.lp, executor=self.executor)
-        self.lps += res.lps
-        self.trouble += res.lp_trouble
-        self.fallbacks += res.lp_fallbacks
-        self.chain_error += res.error
-        return res.kept
+        with self._lock:
+            self.lps += res.lps
+            self.trouble += res.lp_trouble
+            self.fallbacks += res.lp_fallbacks
+        return res
 
     def check_time(self) -> None:
         if self.deadline is not None and time.perf_counter() > self.deadline:
             raise TimeLimitError(stage=self.t, seconds=self.time_limit)
 
     def count_generated(self, n: int) -> None:
-        self.generated += int(n)
+        with self._lock:
+            self.generated += int(n)
 
     def check_limit(self, n: int) -> None:
         if self.max_vectors is not None and n > self.max_vectors:
@@ -149,71 +153,94 @@ class _Stage:
                                    what="raw cross-sum vectors before pruning")
 
 
-def _backup_y(data, cost_t, y, nxt: StageValue, method: Method, st: _Stage):
-    """``Gamma_t(y)`` with provenance: (values, action, prescription, successor),
-    and the error bound of its prunes.
+class _Chain:
+    """The prunes that build one candidate set, with their errors added up
+    (an error made early in a chain of cross-sums carries through it)."""
 
-    The prunes that build one candidate set (one ``(y, a)``, or one
-    ``(y, a, g)`` when enumerating) add their errors along the chain of
-    cross-sums; the union prune adds its own to the worst chain.
-    """
+    def __init__(self, stage: _Stage) -> None:
+        self.stage = stage
+        self.error = 0.0
+
+    def prune(self, V: np.ndarray) -> np.ndarray:
+        res = self.stage.prune(V)
+        self.error += res.error
+        return res.kept
+
+
+def _action_sets(data, cost_t, y, a, nxt: StageValue, method: Method, st: _Stage):
+    """The candidate sets of one ``(y, a)`` with provenance, as a list of
+    (values, action, prescription, successor), and the largest error bound
+    of their chains of prunes (one chain per set)."""
     _, A, S, L = cost_t.shape
     proj = data.projection
-    ptr = data.branch_ptr
-    sets = []  # (alpha, action, prescription, successor)
+    ks = range(int(data.branch_ptr[y * A + a]), int(data.branch_ptr[y * A + a + 1]))
+    successors = [nxt.values[nxt.ptr[int(data.branch_target[k])]: nxt.ptr[int(data.branch_target[k]) + 1]]
+                  for k in ks]
+    labels = [int(data.branch_label[k]) for k in ks]
+
+    def cross(chain, cost_row, projections, prune_last=True):
+        return action_cross_sum(cost_row, projections, successors, labels, data.n_labels, chain.prune,
+                                st.count_generated, st.check_limit, st.check_raw, prune_last)
+
+    if method is Method.LIFTED:
+        chain = _Chain(st)
+        aq = cross(chain, cost_t[y, a].reshape(S * L), [proj[k] for k in ks], prune_last=L == 1)
+        if L == 1:
+            return [(aq.q, a, np.zeros(aq.q.shape, dtype=np.int64), aq.successor)], chain.error
+        alpha, presc = lifted_min(aq.q, S, L)
+        keep = chain.prune(alpha)
+        st.check_limit(keep.shape[0])
+        return [(alpha[keep], a, presc[keep], aq.successor[keep])], chain.error
     ar = np.arange(S)
-    worst_chain = 0.0
-    for a in range(A):
-        ks = range(int(ptr[y * A + a]), int(ptr[y * A + a + 1]))
-        successors = []
-        for k in ks:
-            tg = int(data.branch_target[k])
-            successors.append(nxt.values[nxt.ptr[tg] : nxt.ptr[tg + 1]])
-        labels = [int(data.branch_label[k]) for k in ks]
+    sets, worst = [], 0.0
+    for g in itertools.product(range(L), repeat=S):
+        g = np.asarray(g, dtype=np.int64)
+        chain = _Chain(st)
+        aq = cross(chain, np.ascontiguousarray(cost_t[y, a, ar, g]),
+                   [np.ascontiguousarray(proj[k][ar, g, :].reshape(S, 1, S)) for k in ks])
+        worst = max(worst, chain.error)
+        sets.append((aq.q, a, np.broadcast_to(g, aq.q.shape).copy(), aq.successor))
+    return sets, worst
 
-        def cross(cost_row, projections, prune_last=True):
-            return action_cross_sum(cost_row, projections, successors, labels, data.n_labels,
-                                    st.prune, st.count_generated, st.check_limit, st.check_raw,
-                                    prune_last)
 
-        if method is Method.LIFTED:
-            st.start_chain()
-            aq = cross(cost_t[y, a].reshape(S * L), [proj[k] for k in ks], prune_last=L == 1)
-            if L > 1:
-                alpha, presc = lifted_min(aq.q, S, L)
-                keep = st.prune(alpha)
-                alpha, presc, succ = alpha[keep], presc[keep], aq.successor[keep]
-                st.check_limit(alpha.shape[0])
-            else:
-                alpha = aq.q
-                presc = np.zeros(alpha.shape, dtype=np.int64)
-                succ = aq.successor
-            worst_chain = max(worst_chain, st.chain_error)
-            sets.append((alpha, a, presc, succ))
-        else:
-            for g in itertools.product(range(L), repeat=S):
-                g = np.asarray(g, dtype=np.int64)
-                st.start_chain()
-                aq = cross(np.ascontiguousarray(cost_t[y, a, ar, g]),
-                           [np.ascontiguousarray(proj[k][ar, g, :].reshape(S, 1, S)) for k in ks])
-                worst_chain = max(worst_chain, st.chain_error)
-                presc = np.broadcast_to(g, aq.q.shape).copy()
-                sets.append((aq.q, a, presc, aq.successor))
+def _union(sets, st: _Stage):
+    """``Gamma_t(y)``: the union of the candidate sets of one ``y``, pruned.
+
+    Returns ``(values, action, prescription, successor)`` and the union
+    prune's error bound.
+    """
     values = np.concatenate([s[0] for s in sets])
     action = np.concatenate([np.full(s[0].shape[0], s[1], dtype=np.int64) for s in sets])
     presc = np.concatenate([s[2] for s in sets])
     succ = np.concatenate([s[3] for s in sets])
-    st.start_chain()
+    error = 0.0
     if len(sets) > 1:
-        keep = st.prune(values)
-        values, action, presc, succ = values[keep], action[keep], presc[keep], succ[keep]
+        res = st.prune(values)
+        values, action, presc, succ = (x[res.kept] for x in (values, action, presc, succ))
+        error = res.error
     st.check_limit(values.shape[0])
-    return (
-        np.ascontiguousarray(values),
-        np.ascontiguousarray(action),
-        np.ascontiguousarray(presc),
-        np.ascontiguousarray(succ),
-    ), worst_chain + st.chain_error
+    return tuple(np.ascontiguousarray(x) for x in (values, action, presc, succ)), error
+
+
+def _backup_ys(data, cost_t, ys, nxt: StageValue, method: Method, st: _Stage):
+    """``Gamma_t(y)`` for each ``y`` of ``ys``, with provenance, and the
+    error bound of its prunes: the worst chain of one candidate set plus the
+    union prune.
+
+    The candidate sets of every ``(y, a)``, then the unions of every ``y``,
+    are built concurrently when the executor has workers
+    (:meth:`~decmdp.core.executors.Executor.concurrently`); each is a
+    function of the data only, so the answer does not depend on it.
+    """
+    ys = list(ys)
+    A = cost_t.shape[1]
+    built = st.executor.concurrently(
+        [functools.partial(_action_sets, data, cost_t, y, a, nxt, method, st) for y in ys for a in range(A)])
+    unions = st.executor.concurrently(
+        [functools.partial(_union, [s for sets, _ in built[i * A:(i + 1) * A] for s in sets], st)
+         for i in range(len(ys))])
+    return [(arrays, max((e for _, e in built[i * A:(i + 1) * A]), default=0.0) + union_error)
+            for i, (arrays, union_error) in enumerate(unions)]
 
 
 def _normalize(data: BackupData) -> BackupData:
@@ -271,7 +298,7 @@ def backup_stage(
                 executor=executor)
     t0 = time.perf_counter()
     cost_t = _stage_cost(data, t)
-    results = [_backup_y(data, cost_t, y, nxt, method, st) for y in range(cost_t.shape[0])]
+    results = _backup_ys(data, cost_t, range(cost_t.shape[0]), nxt, method, st)
     sv = _stage_value([r[0] for r in results])
     st.check_limit(int(sv.ptr[-1]))
     return sv, _stats(st, sv, t0, max(r[1] for r in results))
@@ -327,7 +354,7 @@ def backup_at_beliefs(
             continue
         best = _best_at_belief(data, cost_t, y, nxt, b, st)
         if best is None:
-            (values, action, presc, succ), error = _backup_y(data, cost_t, y, nxt, Method.LIFTED, st)
+            [((values, action, presc, succ), error)] = _backup_ys(data, cost_t, [y], nxt, Method.LIFTED, st)
             row = int(np.argmin(values @ b))
             best = (values[row:row + 1], action[row:row + 1], presc[row:row + 1], succ[row:row + 1])
             prune_error = max(prune_error, error)
