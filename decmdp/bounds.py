@@ -97,7 +97,7 @@ def blind_player2_value(model: TwoPlayerMDP, tolerances, max_vectors: int | None
                         time_limit: float | None = None, lp="numba") -> float:
     """Optimal value (minimization form) when player 2 ignores ``x2``.
 
-    The same core with action ``(u1, u2)`` (:func:`decmdp.reducer.reduce_blind`).
+    The same core with action ``(u1, u2)`` (:func:`decmdp.reduce.reduce_blind`).
 
     Raises
     ------
@@ -105,7 +105,7 @@ def blind_player2_value(model: TwoPlayerMDP, tolerances, max_vectors: int | None
         When ``max_vectors`` or ``time_limit`` is exceeded.
     """
     from decmdp.core.value_iteration import Method, value_iteration
-    from decmdp.reducer import reduce_blind
+    from decmdp.reduce import reduce_blind
     from decmdp.solver import initial_choice
 
     stages, _ = value_iteration(reduce_blind(model), model.horizon, Method.LIFTED, tolerances, max_vectors,

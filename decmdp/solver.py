@@ -1,6 +1,6 @@
 """The solver API: :func:`solve` and its :class:`Solution`.
 
-Pipeline: model -> :mod:`decmdp.reducer` (backup data) -> :mod:`decmdp.core`
+Pipeline: model -> :mod:`decmdp.reduce` (backup data) -> :mod:`decmdp.core`
 (exact value iteration, alpha vectors with provenance) -> the policy graph
 of the vectors reachable from the initial distribution.
 
@@ -30,7 +30,7 @@ from decmdp.core.value_iteration import Method, backup_stage, repeating_from, va
 from decmdp.errors import MemoryLimitError, ProblemError
 from decmdp.model import Sense, TwoPlayerMDP
 from decmdp.policy import INFINITE, PolicyGraph
-from decmdp.reducer import reduce
+from decmdp.reduce import reduce_two_player
 from decmdp.tolerances import DEFAULT_TOLERANCES, Tolerances, rounding_bound
 
 POLICY_NODE_BYTES = 2048
@@ -120,7 +120,7 @@ class Solution:
                      and self.repeating_from is None and self.model is not None)
         if not pointwise:
             return sv
-        return backup_stage(reduce(self.model), 0, self.value_function[1])[0]
+        return backup_stage(reduce_two_player(self.model), 0, self.value_function[1])[0]
 
     def summary(self) -> dict:
         """A JSON-ready summary: value, sense, horizon, method, bounds, stats.
@@ -261,7 +261,7 @@ def solve(
     horizon = model.horizon
     with make_executor(jobs, scheduler) as executor:
         executor.on_unit = getattr(progress, "on_unit", None)
-        stages, stats = value_iteration(reduce(model), horizon, method, tolerances, max_vectors, progress,
+        stages, stats = value_iteration(reduce_two_player(model), horizon, method, tolerances, max_vectors, progress,
                                         lp, final_beliefs=model.initial, max_stored_bytes=core_vi.MAX_STORED_BYTES,
                                         executor=executor)
     internal, initial_values, start = initial_choice(model, stages[0])
@@ -302,7 +302,7 @@ def _solve_infinite(model, method, epsilon, max_vectors, tolerances, progress, s
         errors.append(f"epsilon: is {epsilon!r}, expected a positive number")
     if errors:
         raise ProblemError(errors)
-    data = reduce(model)
+    data = reduce_two_player(model)
     run = infinite_value_iteration(data, model.discount, float(epsilon), method, tolerances, max_vectors,
                                    lp=lp, progress=progress)
     internal, initial_values, start = initial_choice(model, run.stage)

@@ -1,16 +1,10 @@
 """Exact finite-horizon value iteration of a general POMDP through the core.
 
-A POMDP is the core's special case with one observed state (``Y = 1``) and
-no inner action (``L = 1``): the branches of action ``a`` are the
-observations ``o`` with positive probability, and
-
-    projection[k, s, 0, s'] = beta * T(s' | s, a) * O(o | s', a),
-    cost[a, s]              = -sum_{s', o} T O R   (rewards; +... for costs),
-
-so that ``V_t(b) = min_alpha b . alpha`` (minimization form) is exactly what
-pomdp-solve's incremental pruning computes, up to the sign.  ``horizon`` is
-the number of backups from the zero terminal value (pomdp-solve's
-``-horizon``).
+The model reaches the core through :func:`decmdp.reduce.reduce_pomdp`
+(``Y = 1``, ``L = 1``, one branch per observation, minimization form), so
+that the stage-0 vectors are, up to the sign, what pomdp-solve's
+incremental pruning computes.  ``horizon`` is the number of backups from the
+zero terminal value (pomdp-solve's ``-horizon``).
 
 :func:`solve_infinite` iterates instead until the Bellman residual certifies
 the discounted infinite-horizon value (:mod:`decmdp.core.infinite`) and
@@ -29,7 +23,7 @@ from decmdp.controller import Certificate
 from decmdp.core.executors import make_executor
 from decmdp.core.infinite import close_cycles, infinite_value_iteration
 from decmdp.core.prune import LPSolver
-from decmdp.core.types import BackupData, StageStats
+from decmdp.core.types import StageStats
 from decmdp.core import value_iteration as core_vi
 from decmdp.core.value_iteration import value_iteration
 from decmdp import dot
@@ -37,6 +31,7 @@ from decmdp.errors import ProblemError
 from decmdp.model import Sense
 from decmdp.pomdp.controller import PomdpController, controller_from_stage
 from decmdp.pomdp.model import Pomdp
+from decmdp.reduce import reduce_pomdp
 from decmdp.solver import require_finite
 from decmdp.tolerances import DEFAULT_TOLERANCES, Tolerances, rounding_bound
 from decmdp.validation import MAX_VALUE_MAGNITUDE, total_bound
@@ -187,33 +182,6 @@ class PomdpSolution:
                 lines.append(f"  n{n} -> n{c.next[n, o]} [label=\"{self.pomdp.observations[o]}\"];")
         lines.append(f"  start [shape=plaintext];\n  start -> n{c.start};")
         return "\n".join(lines) + "\n}\n"
-
-
-def reduce_pomdp(pomdp: Pomdp) -> BackupData:
-    """The core's backup data for a POMDP (``Y = 1``, ``L = 1``)."""
-    beta = pomdp.discount
-    sign = Sense(pomdp.sense).sign
-    T, O = pomdp.transition, pomdp.observation
-    n_a, n_s = T.shape[0], T.shape[1]
-    ptr, labels, blocks = [0], [], []
-    for a in range(n_a):
-        for o in range(O.shape[2]):
-            joint = T[a] * O[a, :, o][None, :]  # P(s', o | s, a) as [s, s']
-            if joint.any():
-                labels.append(o)
-                blocks.append(beta * joint[:, None, :])
-        ptr.append(len(labels))
-    cost = sign * pomdp.expected_reward()  # [a, s]
-    projection = (np.stack(blocks) if blocks else np.zeros((0, n_s, 1, n_s)))
-    return BackupData(
-        cost=np.ascontiguousarray(cost[None, None, :, :, None], dtype=np.float64),
-        terminal=np.zeros((1, n_s)),
-        branch_ptr=np.asarray(ptr, dtype=np.int64),
-        branch_target=np.zeros(len(labels), dtype=np.int64),
-        branch_label=np.asarray(labels, dtype=np.int64),
-        n_labels=O.shape[2],
-        projection=np.ascontiguousarray(projection, dtype=np.float64),
-    )
 
 
 def solve(pomdp: Pomdp, horizon: int, *, max_vectors: int | None = None,
