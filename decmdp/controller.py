@@ -84,6 +84,29 @@ class Certificate:
     residual_lps: int
     residual_fallbacks: int
 
+    @classmethod
+    def from_run(cls, run, epsilon: float, internal: float, sign: float, controller_value: float) -> "Certificate":
+        """The certificate of an infinite-horizon run, for any problem kind.
+
+        Parameters
+        ----------
+        run : decmdp.core.infinite.InfiniteRun
+            The core's result.
+        epsilon : float
+        internal : float
+            The last vector set's value at the start (minimization form).
+        sign : float
+            ``sense.sign``: user value ``= sign *`` minimization form.
+        controller_value : float
+            The controller's exact value, in the user's sense.
+        """
+        bound = internal - run.error_bound  # a lower bound on the optimal cost (minimization form)
+        return cls(epsilon=float(epsilon), converged=run.converged, iterations=run.iterations,
+                   residual=run.residual, error_bound=run.error_bound, slack=run.slack,
+                   dp_value=float(sign * internal), optimum_bound=float(sign * bound),
+                   controller_value=controller_value, gap=abs(sign * controller_value - bound),
+                   residual_lps=run.residual_lps, residual_fallbacks=run.residual_fallbacks)
+
 
 def controller_from_stage(model: TwoPlayerMDP, stage: StageValue, next_rows: np.ndarray,
                           start: dict) -> PolicyGraph:

@@ -28,13 +28,16 @@ import json
 import math
 import os
 import re
+from collections import deque
 from typing import NamedTuple
 
 import networkx as nx
 import numpy as np
 
 from decmdp import dot
-from decmdp.errors import PolicyError
+from decmdp.core import value_iteration as core_vi
+from decmdp.core.types import StageValue
+from decmdp.errors import MemoryLimitError, PolicyError
 from decmdp.inputfile import InputError, clip, listing, read_json, shown
 from decmdp.model import TwoPlayerMDP
 from decmdp.validation import ErrorList, check_horizon
@@ -43,6 +46,8 @@ POLICY_FORMAT = "decmdp-policy/1"
 INFINITE = "infinite"
 """The ``horizon`` of a cyclic policy (a finite-state controller)."""
 PROBLEM_FORMATS = ("decmdp/1", "decmdp/1-sparse")  # what a swapped argument looks like
+POLICY_NODE_BYTES = 2048
+"""Memory counted per node of a policy graph (networkx node, attributes, edges)."""
 
 
 class PolicyTables(NamedTuple):
@@ -467,6 +472,53 @@ def policy_from_document(doc) -> PolicyGraph:
                        player1_states=names["player1.states"], player1_actions=names["player1.actions"],
                        player2_states=X2, player2_actions=names["player2.actions"],
                        problem=str(doc.get("problem", "")))
+
+
+def policy_from_stages(model: TwoPlayerMDP, stages: list[StageValue], start: dict) -> PolicyGraph:
+    """The policy graph reachable from the chosen stage-0 rows.
+
+    Parameters
+    ----------
+    model : TwoPlayerMDP
+    stages : list of StageValue
+        Core output, ``len(stages) == horizon + 1``.
+    start : dict of int to int
+        Initial ``x1`` index -> global row of ``stages[0]``.
+    """
+    horizon = len(stages) - 1
+    X1, U1, U2 = model.player1_states, model.player1_actions, model.player2_actions
+    graph = nx.DiGraph()
+    ids: dict[tuple[int, int], str] = {}
+
+    def node_id(t: int, row: int) -> str:
+        key = (t, row)
+        if key not in ids:
+            if (len(ids) + 1) * POLICY_NODE_BYTES > core_vi.MAX_STORED_BYTES:
+                raise MemoryLimitError(stage=t, estimate=(len(ids) + 1) * POLICY_NODE_BYTES,
+                                       limit=core_vi.MAX_STORED_BYTES, what="the policy graph")
+            ids[key] = f"n{len(ids)}"
+            queue.append(key)
+        return ids[key]
+
+    queue: deque = deque()
+    start_ids = {X1[x1]: node_id(0, row) for x1, row in sorted(start.items())}
+    while queue:
+        t, row = queue.popleft()
+        sv = stages[t]
+        x1 = int(np.searchsorted(sv.ptr, row, side="right") - 1)
+        node = ids[(t, row)]
+        graph.add_node(node, stage=t, x1=X1[x1], u1=U1[sv.action[row]],
+                       prescription=tuple(U2[u] for u in sv.prescription[row]),
+                       alpha=tuple(float(v) for v in model.to_user_sense(sv.values[row])))
+        if t + 1 == horizon:
+            continue
+        nxt = stages[t + 1]
+        for label in np.flatnonzero(sv.successor[row] >= 0):
+            child = node_id(t + 1, int(nxt.ptr[label]) + int(sv.successor[row, label]))
+            graph.add_edge(node, child, x1=X1[label])
+    return PolicyGraph(graph=graph, start=start_ids, horizon=horizon,
+                       player1_states=X1, player1_actions=U1,
+                       player2_states=model.player2_states, player2_actions=U2, problem=model.name)
 
 
 def load_policy(path: str | os.PathLike) -> PolicyGraph:

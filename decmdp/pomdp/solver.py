@@ -20,20 +20,18 @@ from typing import Callable
 import numpy as np
 
 from decmdp.controller import Certificate
-from decmdp.core.executors import make_executor
 from decmdp.core.infinite import close_cycles, infinite_value_iteration
 from decmdp.core.prune import LPSolver
 from decmdp.core.types import StageStats
-from decmdp.core import value_iteration as core_vi
-from decmdp.core.value_iteration import value_iteration
 from decmdp import dot
 from decmdp.errors import ProblemError
 from decmdp.model import Sense
+from decmdp.pipeline import (DEFAULT_MAX_VECTORS, check_infinite_request, finite_stages, require_finite,
+                             start_rows, value_error_bound)
 from decmdp.pomdp.controller import PomdpController, controller_from_stage
 from decmdp.pomdp.model import Pomdp
 from decmdp.reduce import reduce_pomdp
-from decmdp.solver import require_finite
-from decmdp.tolerances import DEFAULT_TOLERANCES, Tolerances, rounding_bound
+from decmdp.tolerances import DEFAULT_TOLERANCES, Tolerances
 from decmdp.validation import MAX_VALUE_MAGNITUDE, total_bound
 
 
@@ -184,7 +182,7 @@ class PomdpSolution:
         return "\n".join(lines) + "\n}\n"
 
 
-def solve(pomdp: Pomdp, horizon: int, *, max_vectors: int | None = None,
+def solve(pomdp: Pomdp, horizon: int, *, max_vectors: int | None = DEFAULT_MAX_VECTORS,
           tolerances: Tolerances = DEFAULT_TOLERANCES,
           progress: Callable[[StageStats], None] | None = None,
           lp: LPSolver | str = LPSolver.NUMBA, jobs: int | None = None,
@@ -196,8 +194,10 @@ def solve(pomdp: Pomdp, horizon: int, *, max_vectors: int | None = None,
     pomdp : Pomdp
     horizon : int
         Number of stages (>= 1).
-    max_vectors : int, optional
-        Raise :class:`~decmdp.errors.VectorLimitError` beyond this.
+    max_vectors : int or None
+        Raise :class:`~decmdp.errors.VectorLimitError` when a stage needs
+        more vectors (default :data:`decmdp.pipeline.DEFAULT_MAX_VECTORS`,
+        as for :func:`decmdp.solve`); None for no limit.
     tolerances : Tolerances
     progress : callable, optional
         Called with each stage's statistics.
@@ -228,28 +228,23 @@ def solve(pomdp: Pomdp, horizon: int, *, max_vectors: int | None = None,
         raise ProblemError(f"R: an expected {kind} of {largest:.3g} per stage over {horizon} stages could "
                            f"total {bound:.3g}, beyond the limit of {MAX_VALUE_MAGNITUDE:.0e} (float64 ends "
                            f"near 1.8e308); scale the {kind}s down")
-    with make_executor(jobs, scheduler) as executor:
-        executor.on_unit = getattr(progress, "on_unit", None)
-        stages, stats = value_iteration(data, int(horizon), "lifted", tolerances, max_vectors, progress, lp,
-                                        max_stored_bytes=core_vi.MAX_STORED_BYTES, executor=executor)
-    sign = Sense(pomdp.sense).sign
+    stages, stats = finite_stages(data, int(horizon), "lifted", tolerances, max_vectors, progress, lp, jobs,
+                                  scheduler)
     first = stages[0]
     require_finite(first.values, "stage-0 alpha vectors")
-    magnitude = float(np.max(np.abs(first.values), initial=0.0))
-    error_bound = stats[-1].error_bound + rounding_bound(len(pomdp.states) + 1, magnitude)
     return PomdpSolution(
         pomdp=pomdp,
         horizon=int(horizon),
-        vectors=sign * first.values,
+        vectors=pomdp.sense.sign * first.values,
         actions=first.action.copy(),
         vectors_per_stage=tuple(int(stages[t].values.shape[0]) for t in range(int(horizon))),
-        error_bound=float(error_bound),
+        error_bound=value_error_bound(first, stats, len(pomdp.states) + 1),
         stats=tuple(stats),
         value_function=tuple(stages),
     )
 
 
-def solve_infinite(pomdp: Pomdp, epsilon: float, *, max_vectors: int | None = None,
+def solve_infinite(pomdp: Pomdp, epsilon: float, *, max_vectors: int | None = DEFAULT_MAX_VECTORS,
                    tolerances: Tolerances = DEFAULT_TOLERANCES,
                    progress: Callable[[StageStats], None] | None = None,
                    lp: LPSolver | str = LPSolver.NUMBA) -> PomdpSolution:
@@ -276,33 +271,17 @@ def solve_infinite(pomdp: Pomdp, epsilon: float, *, max_vectors: int | None = No
     ProblemError
         If the discount is 1 or ``epsilon`` is not positive.
     """
-    errors = []
-    if not pomdp.discount < 1:
-        errors.append(f"discount: is {pomdp.discount:g}; an infinite horizon needs a discount < 1 "
-                      f"(with discount 1 the total is unbounded)")
-    if isinstance(epsilon, bool) or not isinstance(epsilon, (int, float)) or not epsilon > 0:
-        errors.append(f"epsilon: is {epsilon!r}, expected a positive number")
-    if errors:
-        raise ProblemError(errors)
+    check_infinite_request(pomdp.discount, epsilon, "total")
     data = reduce_pomdp(pomdp)
     run = infinite_value_iteration(data, pomdp.discount, float(epsilon), "lifted", tolerances, max_vectors,
                                    lp=lp, progress=progress)
-    sign = Sense(pomdp.sense).sign
-    scores = run.stage.values @ pomdp.start
-    start_row = int(np.argmin(scores))
-    internal = float(scores[start_row])
-    controller = controller_from_stage(pomdp, run.stage, close_cycles(data, run), start_row)
-    value = controller.value(pomdp.start)
-    bound = internal - run.error_bound
-    certificate = Certificate(
-        epsilon=float(epsilon), converged=run.converged, iterations=run.iterations, residual=run.residual,
-        error_bound=run.error_bound, slack=run.slack, dp_value=sign * internal, optimum_bound=sign * bound,
-        controller_value=value, gap=abs(sign * value - bound), residual_lps=run.residual_lps,
-        residual_fallbacks=run.residual_fallbacks)
+    internal, _, start = start_rows(run.stage, pomdp.start[None, :])
+    controller = controller_from_stage(pomdp, run.stage, close_cycles(data, run), start[0])
+    certificate = Certificate.from_run(run, epsilon, internal, pomdp.sense.sign, controller.value(pomdp.start))
     return PomdpSolution(
         pomdp=pomdp,
         horizon="infinite",
-        vectors=sign * run.stage.values,
+        vectors=pomdp.sense.sign * run.stage.values,
         actions=run.stage.action.copy(),
         vectors_per_stage=tuple(s.kept for s in run.stats),
         error_bound=float(run.error_bound),
