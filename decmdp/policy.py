@@ -28,7 +28,6 @@ import json
 import math
 import os
 import re
-from collections import deque
 from typing import NamedTuple
 
 import networkx as nx
@@ -36,10 +35,11 @@ import numpy as np
 
 from decmdp import dot
 from decmdp.core import value_iteration as core_vi
-from decmdp.core.types import StageValue
+from decmdp.core.types import BackupData, StageValue
 from decmdp.errors import MemoryLimitError, PolicyError
 from decmdp.inputfile import InputError, clip, listing, read_json, shown
 from decmdp.model import TwoPlayerMDP
+from decmdp.provenance import Walk, observed_state, walk_stages
 from decmdp.validation import ErrorList, check_horizon
 
 POLICY_FORMAT = "decmdp-policy/1"
@@ -313,20 +313,14 @@ class PolicyGraph:
 
     def to_dot(self) -> str:
         """Graphviz DOT text: one box per node, edges labelled with ``x1'``."""
-        lines = [f"digraph {dot.quote(self.problem or 'policy')} {{", "  rankdir=LR;",
-                 "  node [shape=box, fontname=\"monospace\"];"]
-        for node in self.nodes:
-            a = self.graph.nodes[node]
-            g = ", ".join(f"{x2}->{u2}" for x2, u2 in zip(self.player2_states, a["prescription"]))
-            text = dot.label(("" if self.is_cyclic else f"t={a['stage']} ") + f"x1={a['x1']}", f"u1={a['u1']}", g)
-            lines.append(f"  {dot.quote(node)} [label={text}];")
-        for name, node in self.start.items():
-            lines.append(f"  {dot.quote('start ' + name)} [shape=plaintext];")
-            lines.append(f"  {dot.quote('start ' + name)} -> {dot.quote(node)};")
-        for u, v, data in self.graph.edges(data=True):
-            lines.append(f"  {dot.quote(u)} -> {dot.quote(v)} [label={dot.quote(data['x1'])}];")
-        lines.append("}")
-        return "\n".join(lines) + "\n"
+        def text(attrs) -> tuple:
+            g = ", ".join(f"{x2}->{u2}" for x2, u2 in zip(self.player2_states, attrs["prescription"]))
+            where = ("" if self.is_cyclic else f"t={attrs['stage']} ") + f"x1={attrs['x1']}"
+            return where, f"u1={attrs['u1']}", g
+
+        return dot.digraph(self.problem or "policy", [(node, text(self.graph.nodes[node])) for node in self.nodes],
+                           [("start " + name, node) for name, node in self.start.items()],
+                           [(u, v, data["x1"]) for u, v, data in self.graph.edges(data=True)])
 
 
 def _stage_key(stage):
@@ -474,51 +468,71 @@ def policy_from_document(doc) -> PolicyGraph:
                        problem=str(doc.get("problem", "")))
 
 
-def policy_from_stages(model: TwoPlayerMDP, stages: list[StageValue], start: dict) -> PolicyGraph:
+def policy_from_stages(model: TwoPlayerMDP, data: BackupData, stages: list[StageValue], start: dict) -> PolicyGraph:
     """The policy graph reachable from the chosen stage-0 rows.
 
     Parameters
     ----------
     model : TwoPlayerMDP
+    data : BackupData
+        The backup data of ``model`` the stages were computed from.
     stages : list of StageValue
         Core output, ``len(stages) == horizon + 1``.
     start : dict of int to int
         Initial ``x1`` index -> global row of ``stages[0]``.
+
+    Raises
+    ------
+    MemoryLimitError
+        If the graph would take more than
+        :data:`decmdp.core.value_iteration.MAX_STORED_BYTES`
+        (:data:`POLICY_NODE_BYTES` per node).
     """
-    horizon = len(stages) - 1
-    X1, U1, U2 = model.player1_states, model.player1_actions, model.player2_actions
-    graph = nx.DiGraph()
-    ids: dict[tuple[int, int], str] = {}
 
-    def node_id(t: int, row: int) -> str:
-        key = (t, row)
-        if key not in ids:
-            if (len(ids) + 1) * POLICY_NODE_BYTES > core_vi.MAX_STORED_BYTES:
-                raise MemoryLimitError(stage=t, estimate=(len(ids) + 1) * POLICY_NODE_BYTES,
-                                       limit=core_vi.MAX_STORED_BYTES, what="the policy graph")
-            ids[key] = f"n{len(ids)}"
-            queue.append(key)
-        return ids[key]
+    def admit(key, count: int) -> None:
+        if count * POLICY_NODE_BYTES > core_vi.MAX_STORED_BYTES:
+            raise MemoryLimitError(stage=key[0], estimate=count * POLICY_NODE_BYTES,
+                                   limit=core_vi.MAX_STORED_BYTES, what="the policy graph")
 
-    queue: deque = deque()
-    start_ids = {X1[x1]: node_id(0, row) for x1, row in sorted(start.items())}
-    while queue:
-        t, row = queue.popleft()
+    def attributes(key) -> dict:
+        t, row = key
         sv = stages[t]
-        x1 = int(np.searchsorted(sv.ptr, row, side="right") - 1)
-        node = ids[(t, row)]
-        graph.add_node(node, stage=t, x1=X1[x1], u1=U1[sv.action[row]],
-                       prescription=tuple(U2[u] for u in sv.prescription[row]),
-                       alpha=tuple(float(v) for v in model.to_user_sense(sv.values[row])))
-        if t + 1 == horizon:
-            continue
-        nxt = stages[t + 1]
-        for label in np.flatnonzero(sv.successor[row] >= 0):
-            child = node_id(t + 1, int(nxt.ptr[label]) + int(sv.successor[row, label]))
-            graph.add_edge(node, child, x1=X1[label])
-    return PolicyGraph(graph=graph, start=start_ids, horizon=horizon,
-                       player1_states=X1, player1_actions=U1,
-                       player2_states=model.player2_states, player2_actions=U2, problem=model.name)
+        return {"stage": t, **vector_attributes(model, sv, row),
+                "alpha": tuple(float(v) for v in model.to_user_sense(sv.values[row]))}
+
+    found = walk_stages(data, stages, [start[x1] for x1 in sorted(start)], admit)
+    return policy_from_walk(model, found, sorted(start), attributes, horizon=len(stages) - 1)
+
+
+def vector_attributes(model: TwoPlayerMDP, stage: StageValue, row: int) -> dict:
+    """The node attributes ``x1``, ``u1``, ``prescription`` (names) of one row of a stage."""
+    return {"x1": model.player1_states[observed_state(stage, row)],
+            "u1": model.player1_actions[stage.action[row]],
+            "prescription": tuple(model.player2_actions[u] for u in stage.prescription[row])}
+
+
+def policy_from_walk(model: TwoPlayerMDP, found: Walk, start_x1: list, attributes, horizon) -> PolicyGraph:
+    """The :class:`PolicyGraph` of a provenance walk (:mod:`decmdp.provenance`).
+
+    Node ``i`` of the walk becomes ``"n{i}"`` with ``attributes(found.keys[i])``;
+    ``found.start[j]`` is the start node of ``x1`` index ``start_x1[j]``;
+    an edge's label is the observed ``x1'``.  ``horizon``: an int, or
+    :data:`INFINITE` for a controller.
+    """
+    X1 = model.player1_states
+    ids = [f"n{i}" for i in range(len(found.keys))]
+    out: list[list] = [[] for _ in ids]
+    for node, label, child in found.edges:
+        out[node].append((label, child))
+    graph = nx.DiGraph()
+    for node, key in enumerate(found.keys):
+        graph.add_node(ids[node], **attributes(key))
+        for label, child in out[node]:
+            graph.add_edge(ids[node], ids[child], x1=X1[label])
+    return PolicyGraph(graph=graph, start={X1[x1]: ids[node] for x1, node in zip(start_x1, found.start)},
+                       horizon=horizon, player1_states=X1, player1_actions=model.player1_actions,
+                       player2_states=model.player2_states, player2_actions=model.player2_actions,
+                       problem=model.name)
 
 
 def load_policy(path: str | os.PathLike) -> PolicyGraph:

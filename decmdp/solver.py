@@ -247,10 +247,11 @@ def solve(
     if horizon is not None:
         model = model.with_horizon(horizon)
     horizon = model.horizon
-    stages, stats = finite_stages(reduce_two_player(model), horizon, method, tolerances, max_vectors, progress,
-                                  lp, jobs, scheduler, final_beliefs=model.initial)
+    data = reduce_two_player(model)
+    stages, stats = finite_stages(data, horizon, method, tolerances, max_vectors, progress, lp, jobs, scheduler,
+                                  final_beliefs=model.initial)
     internal, initial_values, start = start_rows(stages[0], model.initial)
-    policy = policy_from_stages(model, stages, start)
+    policy = policy_from_stages(model, data, stages, start)
     error_bound = value_error_bound(stages[0], stats, model.n1 * model.n2 + 1)
     found = None
     if bounds:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Callable
 
+import networkx as nx
 import numpy as np
 
 from decmdp.controller import Certificate
@@ -30,6 +31,7 @@ from decmdp.pipeline import (DEFAULT_MAX_VECTORS, check_infinite_request, finite
                              start_rows, value_error_bound)
 from decmdp.pomdp.controller import PomdpController, controller_from_stage
 from decmdp.pomdp.model import Pomdp
+from decmdp.provenance import walk_stages
 from decmdp.reduce import reduce_pomdp
 from decmdp.tolerances import DEFAULT_TOLERANCES, Tolerances
 from decmdp.validation import MAX_VALUE_MAGNITUDE, total_bound
@@ -147,39 +149,45 @@ class PomdpSolution:
 
         save_picture(lambda fmt: pomdp_policy_picture(self, fmt, engine), path, force)
 
-    def to_dot(self) -> str:
-        """Graphviz DOT of the policy graph (or controller) reachable from the start belief."""
-        if self.controller is not None:
-            return self._controller_dot()
-        stages = self.value_function
-        start = int(np.argmin(stages[0].values @ self.pomdp.start))
-        lines = ["digraph pomdp {", "  rankdir=LR;", "  node [shape=box];"]
-        seen, queue = {(0, start)}, [(0, start)]
-        while queue:
-            t, row = queue.pop()
-            sv = stages[t]
-            name = f"t{t}_{row}"
-            lines.append(f"  {name} [label={dot.label(f't={t}', self.pomdp.actions[sv.action[row]])}];")
-            if t + 1 >= self.horizon:
-                continue
-            for o in np.flatnonzero(sv.successor[row] >= 0):
-                child = (t + 1, int(sv.successor[row, o]))
-                lines.append(f"  {name} -> t{child[0]}_{child[1]} [label={dot.quote(self.pomdp.observations[o])}];")
-                if child not in seen:
-                    seen.add(child)
-                    queue.append(child)
-        lines.append(f"  start [shape=plaintext];\n  start -> t0_{start};")
-        return "\n".join(lines) + "\n}\n"
+    def policy_graph(self) -> nx.MultiDiGraph:
+        """The policy graph reachable from the start belief, or the controller.
 
-    def _controller_dot(self) -> str:
-        c = self.controller
-        lines = ["digraph pomdp {", "  rankdir=LR;", "  node [shape=box];"]
-        for n in range(len(c)):
-            lines.append(f"  n{n} [label=\"n{n}\\n{self.pomdp.actions[c.action[n]]}\"];")
-            for o in np.flatnonzero(c.next[n] >= 0):
-                lines.append(f"  n{n} -> n{c.next[n, o]} [label=\"{self.pomdp.observations[o]}\"];")
-        lines.append(f"  start [shape=plaintext];\n  start -> n{c.start};")
-        return "\n".join(lines) + "\n}\n"
+        Node ids are ``"t{t}_{row}"`` (row of ``Gamma_t``) for a finite
+        horizon, ``"n{n}"`` for a controller; node attributes ``stage`` (None
+        for a controller) and ``action`` (name), edge attribute
+        ``observation`` (name); ``graph.graph["start"]`` is the start node.
+        Two observations may lead to the same node, hence a multigraph.
+        Nodes are in the walker's breadth-first order
+        (:mod:`decmdp.provenance`).
+        """
+        pomdp, graph = self.pomdp, nx.MultiDiGraph()
+        if self.controller is not None:
+            c = self.controller
+            for n in range(len(c)):
+                graph.add_node(f"n{n}", stage=None, action=pomdp.actions[c.action[n]])
+            for n, o in zip(*np.nonzero(c.next >= 0)):
+                graph.add_edge(f"n{n}", f"n{c.next[n, o]}", observation=pomdp.observations[o])
+            graph.graph["start"] = f"n{c.start}"
+            return graph
+        stages = self.value_function
+        _, _, start = start_rows(stages[0], pomdp.start[None, :])
+        found = walk_stages(reduce_pomdp(pomdp), stages, [start[0]])
+        ids = [f"t{t}_{row}" for t, row in found.keys]
+        for node, (t, row) in zip(ids, found.keys):
+            graph.add_node(node, stage=t, action=pomdp.actions[stages[t].action[row]])
+        for node, o, child in found.edges:
+            graph.add_edge(ids[node], ids[child], observation=pomdp.observations[o])
+        graph.graph["start"] = ids[found.start[0]]
+        return graph
+
+    def to_dot(self) -> str:
+        """Graphviz DOT of :meth:`policy_graph`: each node's stage (or id) and action, edges by observation."""
+        graph = self.policy_graph()
+        return dot.digraph(self.pomdp.name or "pomdp",
+                           [(node, (node if a["stage"] is None else f"t={a['stage']}", a["action"]))
+                            for node, a in graph.nodes(data=True)],
+                           [("start", graph.graph["start"])],
+                           [(u, v, d["observation"]) for u, v, d in graph.edges(data=True)])
 
 
 def solve(pomdp: Pomdp, horizon: int, *, max_vectors: int | None = DEFAULT_MAX_VECTORS,
