@@ -594,7 +594,27 @@ def load_policy(path: str | os.PathLike) -> PolicyGraph:
     return policy_from_document(doc)
 
 
-class Player1Controller:
+class _Follower:
+    """Walks a policy on ``x1``, as both players do."""
+
+    def __init__(self, policy: PolicyGraph):
+        self.policy = policy
+        self.node: str | None = None
+
+    def _enter(self, x1: str) -> dict:
+        """Go to the start node of ``x1(0)``; return its attributes."""
+        if x1 not in self.policy.start:
+            raise PolicyError(f"start: no node for initial x1={x1}")
+        self.node = self.policy.start[x1]
+        return self.policy.graph.nodes[self.node]
+
+    def _advance(self, x1: str) -> dict:
+        """Follow the edge of the observed ``x1``; return the new node's attributes."""
+        self.node = _follow(self.policy, self.node, x1)
+        return self.policy.graph.nodes[self.node]
+
+
+class Player1Controller(_Follower):
     """Player 1's executable policy: sees only ``x1``.
 
     Call :meth:`reset` with ``x1(0)``, then :meth:`step` with each new ``x1``;
@@ -602,50 +622,34 @@ class Player1Controller:
     can be stepped forever.
     """
 
-    def __init__(self, policy: PolicyGraph):
-        self.policy = policy
-        self.node: str | None = None
-
     def reset(self, x1: str) -> str:
         """Start an episode at ``x1(0)``; return ``u1(0)``."""
-        if x1 not in self.policy.start:
-            raise PolicyError(f"start: no node for initial x1={x1}")
-        self.node = self.policy.start[x1]
-        return self.policy.graph.nodes[self.node]["u1"]
+        return self._enter(x1)["u1"]
 
     def step(self, x1: str) -> str:
         """Observe the next ``x1``; return the next action."""
-        self.node = _follow(self.policy, self.node, x1)
-        return self.policy.graph.nodes[self.node]["u1"]
+        return self._advance(x1)["u1"]
 
 
-class Player2Controller:
+class Player2Controller(_Follower):
     """Player 2's executable policy: sees ``x1`` and ``x2``.
 
     Follows the same pointers on ``x1`` as player 1 and plays the node's
     prescription at its own ``x2``.
     """
 
-    def __init__(self, policy: PolicyGraph):
-        self.policy = policy
-        self.node: str | None = None
-
-    def _act(self, x2: str) -> str:
+    def _act(self, attrs: dict, x2: str) -> str:
         if x2 not in self.policy.player2_states:
             raise PolicyError(f"x2 is {shown(x2)}, expected one of {listing(self.policy.player2_states)}")
-        return self.policy.graph.nodes[self.node]["prescription"][self.policy.player2_states.index(x2)]
+        return attrs["prescription"][self.policy.player2_states.index(x2)]
 
     def reset(self, x1: str, x2: str) -> str:
         """Start an episode at ``(x1(0), x2(0))``; return ``u2(0)``."""
-        if x1 not in self.policy.start:
-            raise PolicyError(f"start: no node for initial x1={x1}")
-        self.node = self.policy.start[x1]
-        return self._act(x2)
+        return self._act(self._enter(x1), x2)
 
     def step(self, x1: str, x2: str) -> str:
         """Observe the next ``(x1, x2)``; return the next action."""
-        self.node = _follow(self.policy, self.node, x1)
-        return self._act(x2)
+        return self._act(self._advance(x1), x2)
 
 
 def _follow(policy: PolicyGraph, node: str | None, x1: str) -> str:

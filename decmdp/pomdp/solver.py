@@ -26,7 +26,6 @@ from decmdp.core.prune import LPSolver
 from decmdp.core.types import StageStats
 from decmdp import dot
 from decmdp.errors import ProblemError
-from decmdp.model import Sense
 from decmdp.pipeline import (DEFAULT_MAX_VECTORS, check_infinite_request, finite_stages, require_finite,
                              start_rows, value_error_bound)
 from decmdp.pomdp.controller import PomdpController, controller_from_stage
@@ -89,18 +88,20 @@ class PomdpSolution:
         belief : array_like, shape (S,), optional
             Default: the file's start belief.
         """
+        return self._best(belief)[1]
+
+    def best_action(self, belief=None) -> str:
+        """Name of an optimal first action at ``belief``."""
+        return self.pomdp.actions[int(self.actions[self._best(belief)[0]])]
+
+    def _best(self, belief) -> tuple[int, float]:
+        """The best stage-0 vector at ``belief`` (default: the start) and its value, in the file's sense."""
         b = self.pomdp.start if belief is None else np.asarray(belief, dtype=np.float64)
         if b.shape != (len(self.pomdp.states),):
             raise ValueError(f"belief: has shape {b.shape}, expected ({len(self.pomdp.states)},)")
         scores = self.vectors @ b
-        return float(scores.max() if self.pomdp.sense is Sense.MAXIMIZE else scores.min())
-
-    def best_action(self, belief=None) -> str:
-        """Name of an optimal first action at ``belief``."""
-        b = self.pomdp.start if belief is None else np.asarray(belief, dtype=np.float64)
-        scores = self.vectors @ b
-        best = np.argmax(scores) if self.pomdp.sense is Sense.MAXIMIZE else np.argmin(scores)
-        return self.pomdp.actions[int(self.actions[best])]
+        best = int(np.argmin(self.pomdp.sense.sign * scores))  # minimization form
+        return best, float(scores[best])
 
     def alpha_text(self) -> str:
         """The stage-0 vectors in pomdp-solve's ``.alpha`` format.
@@ -114,25 +115,9 @@ class PomdpSolution:
     def plot_value(self, path=None, *, stage: int = 0, force: bool = False):
         """Draw the value function over the belief, each region coloured by the optimal action.
 
-        Needs the extra ``decmdp[plot]`` (matplotlib).
-
-        Parameters
-        ----------
-        path : str or path-like, optional
-            Write the picture here (``.png``, ``.svg`` or ``.pdf``) and return
-            None; without it, return the matplotlib Figure.
-        stage : int
-            ``0 .. horizon - 1``.
-        force : bool
-            Overwrite ``path`` if it exists; otherwise an existing file
-            raises :class:`FileExistsError`.
-
-        Raises
-        ------
-        decmdp.plot.MissingPlotExtra
-            If matplotlib is not installed.
-        ValueError
-            For an unknown stage or figure format.
+        Needs the extra ``decmdp[plot]`` (matplotlib).  ``path``, ``stage``
+        (``0 .. horizon - 1``), ``force``, the return value and the errors
+        are those of :meth:`decmdp.Solution.plot_value`.
         """
         from decmdp.plot import pomdp_value_figure, save_figure
 
@@ -232,7 +217,7 @@ def solve(pomdp: Pomdp, horizon: int, *, max_vectors: int | None = DEFAULT_MAX_V
     largest = np.abs(data.cost).max(initial=0.0)
     bound = total_bound([largest], 0.0, int(horizon), pomdp.discount)
     if not bound <= MAX_VALUE_MAGNITUDE:
-        kind = "reward" if pomdp.sense is Sense.MAXIMIZE else "cost"
+        kind = "reward" if pomdp.sense == "maximize" else "cost"
         raise ProblemError(f"R: an expected {kind} of {largest:.3g} per stage over {horizon} stages could "
                            f"total {bound:.3g}, beyond the limit of {MAX_VALUE_MAGNITUDE:.0e} (float64 ends "
                            f"near 1.8e308); scale the {kind}s down")
