@@ -30,7 +30,7 @@ sys.path.insert(0, str(ROOT))
 from decmdp.core.lp import witness_lp, witness_lp_highs  # noqa: E402
 from decmdp.core.types import BackupData  # noqa: E402
 from decmdp.pomdp import Pomdp, read_pomdp  # noqa: E402
-from decmdp.pomdp.solver import reduce_pomdp  # noqa: E402
+from decmdp.reduce import reduce_pomdp  # noqa: E402
 from decmdp.core.value_iteration import value_iteration  # noqa: E402
 from decmdp.tolerances import DEFAULT_TOLERANCES  # noqa: E402
 

@@ -34,9 +34,8 @@ import decmdp  # noqa: E402
 from decmdp.core.executors import Executor  # noqa: E402
 from decmdp.core.value_iteration import value_iteration  # noqa: E402
 from decmdp.pomdp import read_pomdp  # noqa: E402
-from decmdp.pomdp.solver import reduce_pomdp  # noqa: E402
 from decmdp.pomdp.solver import solve as solve_pomdp  # noqa: E402
-from decmdp.reducer import reduce  # noqa: E402
+from decmdp.reduce import reduce_pomdp, reduce_two_player  # noqa: E402
 
 
 def sparse_joint(n1: int, n2: int, m1: int, m2: int, horizon: int, seed: int) -> decmdp.TwoPlayerMDP:
@@ -134,7 +133,7 @@ def work_span(kind, arg) -> tuple[float, float, float, int]:
     ex = TimedUnits()
     if kind == "two":
         model = problem(kind, arg)
-        data, horizon, beliefs = reduce(model), model.horizon, model.initial
+        data, horizon, beliefs = reduce_two_player(model), model.horizon, model.initial
     else:
         pomdp, horizon = problem(kind, arg)
         data, beliefs = reduce_pomdp(pomdp), None

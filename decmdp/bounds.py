@@ -23,8 +23,11 @@ import dataclasses
 
 import numpy as np
 
+from decmdp.core.value_iteration import Method, value_iteration
 from decmdp.errors import TimeLimitError, VectorLimitError
 from decmdp.model import TwoPlayerMDP
+from decmdp.pipeline import start_rows
+from decmdp.reduce import reduce_blind
 
 BOUND_TIME_SHARE = 1.0
 """The blind-player-2 bound may take this multiple of the solve's own time..."""
@@ -97,20 +100,16 @@ def blind_player2_value(model: TwoPlayerMDP, tolerances, max_vectors: int | None
                         time_limit: float | None = None, lp="numba") -> float:
     """Optimal value (minimization form) when player 2 ignores ``x2``.
 
-    The same core with action ``(u1, u2)`` (:func:`decmdp.reducer.reduce_blind`).
+    The same core with action ``(u1, u2)`` (:func:`decmdp.reduce.reduce_blind`).
 
     Raises
     ------
     VectorLimitError, TimeLimitError
         When ``max_vectors`` or ``time_limit`` is exceeded.
     """
-    from decmdp.core.value_iteration import Method, value_iteration
-    from decmdp.reducer import reduce_blind
-    from decmdp.solver import initial_choice
-
     stages, _ = value_iteration(reduce_blind(model), model.horizon, Method.LIFTED, tolerances, max_vectors,
                                 lp=lp, final_beliefs=model.initial, time_limit=time_limit)
-    return initial_choice(model, stages[0])[0]
+    return start_rows(stages[0], model.initial)[0]
 
 
 def full_information_value(model: TwoPlayerMDP, horizon: int) -> float:

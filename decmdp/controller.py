@@ -22,9 +22,7 @@ stochastic is invertible).  The controller's value is
 from __future__ import annotations
 
 import dataclasses
-from collections import deque
 
-import networkx as nx
 import numpy as np
 import scipy.sparse
 import scipy.sparse.linalg
@@ -32,7 +30,8 @@ import scipy.sparse.linalg
 from decmdp.core.types import StageValue
 from decmdp.errors import PolicyError
 from decmdp.model import TwoPlayerMDP
-from decmdp.policy import INFINITE, PolicyGraph
+from decmdp.policy import INFINITE, PolicyGraph, policy_from_walk, vector_attributes
+from decmdp.provenance import walk_cycles
 
 
 @dataclasses.dataclass(frozen=True)
@@ -84,6 +83,29 @@ class Certificate:
     residual_lps: int
     residual_fallbacks: int
 
+    @classmethod
+    def from_run(cls, run, epsilon: float, internal: float, sign: float, controller_value: float) -> "Certificate":
+        """The certificate of an infinite-horizon run, for any problem kind.
+
+        Parameters
+        ----------
+        run : decmdp.core.infinite.InfiniteRun
+            The core's result.
+        epsilon : float
+        internal : float
+            The last vector set's value at the start (minimization form).
+        sign : float
+            ``sense.sign``: user value ``= sign *`` minimization form.
+        controller_value : float
+            The controller's exact value, in the user's sense.
+        """
+        bound = internal - run.error_bound  # a lower bound on the optimal cost (minimization form)
+        return cls(epsilon=float(epsilon), converged=run.converged, iterations=run.iterations,
+                   residual=run.residual, error_bound=run.error_bound, slack=run.slack,
+                   dp_value=float(sign * internal), optimum_bound=float(sign * bound),
+                   controller_value=controller_value, gap=abs(sign * controller_value - bound),
+                   residual_lps=run.residual_lps, residual_fallbacks=run.residual_fallbacks)
+
 
 def controller_from_stage(model: TwoPlayerMDP, stage: StageValue, next_rows: np.ndarray,
                           start: dict) -> PolicyGraph:
@@ -102,31 +124,12 @@ def controller_from_stage(model: TwoPlayerMDP, stage: StageValue, next_rows: np.
     ``alpha`` is the controller's exact value vector (see
     :func:`controller_values`), in the problem's sense.
     """
-    X1, U1, U2 = model.player1_states, model.player1_actions, model.player2_actions
-    graph = nx.DiGraph()
-    ids: dict[int, str] = {}
-    queue: deque = deque()
-
-    def node_id(row: int) -> str:
-        if row not in ids:
-            ids[row] = f"n{len(ids)}"
-            queue.append(row)
-        return ids[row]
-
-    start_ids = {X1[x1]: node_id(row) for x1, row in sorted(start.items())}
-    while queue:
-        row = queue.popleft()
-        x1 = int(np.searchsorted(stage.ptr, row, side="right") - 1)
-        graph.add_node(ids[row], x1=X1[x1], u1=U1[stage.action[row]],
-                       prescription=tuple(U2[u] for u in stage.prescription[row]))
-        for label in np.flatnonzero(next_rows[row] >= 0):
-            graph.add_edge(ids[row], node_id(int(next_rows[row, label])), x1=X1[label])
-    policy = PolicyGraph(graph=graph, start=start_ids, horizon=INFINITE, player1_states=X1,
-                         player1_actions=U1, player2_states=model.player2_states, player2_actions=U2,
-                         problem=model.name)
+    found = walk_cycles(next_rows, [start[x1] for x1 in sorted(start)])
+    policy = policy_from_walk(model, found, sorted(start), lambda row: vector_attributes(model, stage, row),
+                              horizon=INFINITE)
     values = controller_values(model, policy)
     for i, node in enumerate(policy.nodes):
-        graph.nodes[node]["alpha"] = tuple(float(v) for v in model.to_user_sense(values[i]))
+        policy.graph.nodes[node]["alpha"] = tuple(float(v) for v in model.to_user_sense(values[i]))
     return policy
 
 

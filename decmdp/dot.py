@@ -19,3 +19,27 @@ def quote(text: str) -> str:
 def label(*lines: str) -> str:
     """A quoted DOT label of several lines, each shown literally."""
     return '"' + "\\n".join(quote(line)[1:-1] for line in lines) + '"'
+
+
+def digraph(name: str, nodes, starts, edges) -> str:
+    """The DOT text of a policy graph drawn left to right, one box per node.
+
+    Parameters
+    ----------
+    name : str
+        The graph's name.
+    nodes : iterable of (str, sequence of str)
+        Each node's id and the lines of its label.
+    starts : iterable of (str, str)
+        A plain-text start marker's id and the node it points to.
+    edges : iterable of (str, str, str)
+        ``(from, to, label)``.
+    """
+    lines = [f"digraph {quote(name)} {{", "  rankdir=LR;", "  node [shape=box, fontname=\"monospace\"];"]
+    lines += [f"  {quote(node)} [label={label(*text)}];" for node, text in nodes]
+    for marker, node in starts:
+        lines.append(f"  {quote(marker)} [shape=plaintext];")
+        lines.append(f"  {quote(marker)} -> {quote(node)};")
+    lines += [f"  {quote(u)} -> {quote(v)} [label={quote(text)}];" for u, v, text in edges]
+    lines.append("}")
+    return "\n".join(lines) + "\n"

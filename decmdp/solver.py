@@ -1,6 +1,6 @@
 """The solver API: :func:`solve` and its :class:`Solution`.
 
-Pipeline: model -> :mod:`decmdp.reducer` (backup data) -> :mod:`decmdp.core`
+Pipeline: model -> :mod:`decmdp.reduce` (backup data) -> :mod:`decmdp.core`
 (exact value iteration, alpha vectors with provenance) -> the policy graph
 of the vectors reachable from the initial distribution.
 
@@ -13,33 +13,21 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections import deque
 from typing import Callable
-
-import networkx as nx
-import numpy as np
 
 from decmdp.bounds import Bounds, compute_bounds
 from decmdp.controller import Certificate, controller_from_stage, evaluate_controller
-from decmdp.core.executors import make_executor
 from decmdp.core.infinite import close_cycles, infinite_value_iteration
 from decmdp.core.prune import LPSolver
 from decmdp.core.types import StageStats, StageValue
-from decmdp.core import value_iteration as core_vi
-from decmdp.core.value_iteration import Method, backup_stage, repeating_from, value_iteration
-from decmdp.errors import MemoryLimitError, ProblemError
+from decmdp.core.value_iteration import Method, backup_stage, repeating_from
 from decmdp.model import Sense, TwoPlayerMDP
-from decmdp.policy import INFINITE, PolicyGraph
-from decmdp.reducer import reduce
-from decmdp.tolerances import DEFAULT_TOLERANCES, Tolerances, rounding_bound
+from decmdp.pipeline import (DEFAULT_EPSILON, DEFAULT_MAX_VECTORS, check_infinite_request, finite_stages,
+                             require_finite, start_rows, value_error_bound)
+from decmdp.policy import INFINITE, PolicyGraph, policy_from_stages
+from decmdp.reduce import reduce_two_player
+from decmdp.tolerances import DEFAULT_TOLERANCES, Tolerances
 
-POLICY_NODE_BYTES = 2048
-"""Memory counted per node of a policy graph (networkx node, attributes, edges)."""
-
-DEFAULT_MAX_VECTORS = 100_000
-"""Default cap on the alpha vectors of one stage (see ``max_vectors``)."""
-DEFAULT_EPSILON = 1e-6
-"""Default certified distance to the infinite-horizon optimum."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -120,7 +108,7 @@ class Solution:
                      and self.repeating_from is None and self.model is not None)
         if not pointwise:
             return sv
-        return backup_stage(reduce(self.model), 0, self.value_function[1])[0]
+        return backup_stage(reduce_two_player(self.model), 0, self.value_function[1])[0]
 
     def summary(self) -> dict:
         """A JSON-ready summary: value, sense, horizon, method, bounds, stats.
@@ -259,14 +247,12 @@ def solve(
     if horizon is not None:
         model = model.with_horizon(horizon)
     horizon = model.horizon
-    with make_executor(jobs, scheduler) as executor:
-        executor.on_unit = getattr(progress, "on_unit", None)
-        stages, stats = value_iteration(reduce(model), horizon, method, tolerances, max_vectors, progress,
-                                        lp, final_beliefs=model.initial, max_stored_bytes=core_vi.MAX_STORED_BYTES,
-                                        executor=executor)
-    internal, initial_values, start = initial_choice(model, stages[0])
-    policy = policy_from_stages(model, stages, start)
-    error_bound = _value_error_bound(model, stages[0], stats)
+    data = reduce_two_player(model)
+    stages, stats = finite_stages(data, horizon, method, tolerances, max_vectors, progress, lp, jobs, scheduler,
+                                  final_beliefs=model.initial)
+    internal, initial_values, start = start_rows(stages[0], model.initial)
+    policy = policy_from_stages(model, data, stages, start)
+    error_bound = value_error_bound(stages[0], stats, model.n1 * model.n2 + 1)
     found = None
     if bounds:
         found = compute_bounds(model, internal, tolerances, max_vectors,
@@ -292,30 +278,14 @@ def solve(
 
 def _solve_infinite(model, method, epsilon, max_vectors, tolerances, progress, started, lp) -> Solution:
     """The discounted infinite-horizon solve (see :func:`solve`)."""
-    errors = []
-    if model.discount >= 1:
-        errors.append(f"discount: is {model.discount:g}; an infinite horizon needs a discount < 1 "
-                      f"(with discount 1 the total cost is unbounded)")
-    if model.is_time_varying:
-        errors.append("cost: is time-varying; an infinite horizon needs a time-invariant cost")
-    if isinstance(epsilon, bool) or not isinstance(epsilon, (int, float)) or not epsilon > 0:
-        errors.append(f"epsilon: is {epsilon!r}, expected a positive number")
-    if errors:
-        raise ProblemError(errors)
-    data = reduce(model)
+    check_infinite_request(model.discount, epsilon, "total cost", model.is_time_varying)
+    data = reduce_two_player(model)
     run = infinite_value_iteration(data, model.discount, float(epsilon), method, tolerances, max_vectors,
                                    lp=lp, progress=progress)
-    internal, initial_values, start = initial_choice(model, run.stage)
+    internal, initial_values, start = start_rows(run.stage, model.initial)
     policy = controller_from_stage(model, run.stage, close_cycles(data, run), start)
-    controller = evaluate_controller(model, policy)
-    sign = model.sense.sign
-    bound = internal - run.error_bound  # a lower bound on the optimal cost (minimization form)
-    certificate = Certificate(
-        epsilon=float(epsilon), converged=run.converged, iterations=run.iterations, residual=run.residual,
-        error_bound=run.error_bound, slack=run.slack, dp_value=float(model.to_user_sense(internal)),
-        optimum_bound=float(model.to_user_sense(bound)), controller_value=controller,
-        gap=abs(sign * controller - bound), residual_lps=run.residual_lps,
-        residual_fallbacks=run.residual_fallbacks)
+    certificate = Certificate.from_run(run, epsilon, internal, model.sense.sign,
+                                       evaluate_controller(model, policy))
     return Solution(
         value=float(model.to_user_sense(internal)),
         initial_values={model.player1_states[x1]: float(model.to_user_sense(v))
@@ -331,89 +301,3 @@ def _solve_infinite(model, method, epsilon, max_vectors, tolerances, progress, s
         value_function=(run.stage, run.previous),
         certificate=certificate,
     )
-
-
-def _value_error_bound(model: TwoPlayerMDP, first: StageValue, stats) -> float:
-    """Stage 0's error bound plus the rounding of ``sum_x1 b0 . alpha``."""
-    stage0 = stats[-1].error_bound if stats else 0.0
-    magnitude = float(np.max(np.abs(first.values), initial=0.0))
-    return float(stage0 + rounding_bound(model.n1 * model.n2 + 1, magnitude))
-
-
-def require_finite(values, what: str) -> None:
-    """Raise :class:`ProblemError` unless every value is finite (an overflow is caught, not returned).
-
-    Validation refuses objectives whose total could overflow, so this is a
-    last guard: a NaN or infinity is never reported as an answer.
-    """
-    if not np.all(np.isfinite(values)):
-        raise ProblemError(f"value: the {what} overflowed float64 (got {values!r}); "
-                           "scale the costs or rewards down")
-
-
-def initial_choice(model: TwoPlayerMDP, first: StageValue):
-    """Best stage-0 vector for each initial ``x1`` and the total value.
-
-    Returns the value ``sum_x1 p0(x1) V_0(x1, b0(x1))`` (minimization form),
-    the conditional values by ``x1`` index and the chosen row by ``x1``.
-    """
-    total, conditional, start = 0.0, {}, {}
-    for x1 in range(model.n1):
-        weight = model.initial[x1]
-        mass = weight.sum()
-        if mass <= 0:
-            continue
-        rows = first.values[first.ptr[x1]:first.ptr[x1 + 1]]
-        scores = rows @ weight
-        best = int(np.argmin(scores))
-        total += float(scores[best])
-        conditional[x1] = float(scores[best] / mass)
-        start[x1] = int(first.ptr[x1]) + best
-    return total, conditional, start
-
-
-def policy_from_stages(model: TwoPlayerMDP, stages: list[StageValue], start: dict) -> PolicyGraph:
-    """The policy graph reachable from the chosen stage-0 rows.
-
-    Parameters
-    ----------
-    model : TwoPlayerMDP
-    stages : list of StageValue
-        Core output, ``len(stages) == horizon + 1``.
-    start : dict of int to int
-        Initial ``x1`` index -> global row of ``stages[0]``.
-    """
-    horizon = len(stages) - 1
-    X1, U1, U2 = model.player1_states, model.player1_actions, model.player2_actions
-    graph = nx.DiGraph()
-    ids: dict[tuple[int, int], str] = {}
-
-    def node_id(t: int, row: int) -> str:
-        key = (t, row)
-        if key not in ids:
-            if (len(ids) + 1) * POLICY_NODE_BYTES > core_vi.MAX_STORED_BYTES:
-                raise MemoryLimitError(stage=t, estimate=(len(ids) + 1) * POLICY_NODE_BYTES,
-                                       limit=core_vi.MAX_STORED_BYTES, what="the policy graph")
-            ids[key] = f"n{len(ids)}"
-            queue.append(key)
-        return ids[key]
-
-    queue: deque = deque()
-    start_ids = {X1[x1]: node_id(0, row) for x1, row in sorted(start.items())}
-    while queue:
-        t, row = queue.popleft()
-        sv = stages[t]
-        x1 = int(np.searchsorted(sv.ptr, row, side="right") - 1)
-        node = ids[(t, row)]
-        graph.add_node(node, stage=t, x1=X1[x1], u1=U1[sv.action[row]],
-                       prescription=tuple(U2[u] for u in sv.prescription[row]),
-                       alpha=tuple(float(v) for v in model.to_user_sense(sv.values[row])))
-        if t + 1 == horizon:
-            continue
-        nxt = stages[t + 1]
-        for label in np.flatnonzero(sv.successor[row] >= 0):
-            child = node_id(t + 1, int(nxt.ptr[label]) + int(sv.successor[row, label]))
-            graph.add_edge(node, child, x1=X1[label])
-    return PolicyGraph(graph=graph, start=start_ids, horizon=horizon,
-                       player1_states=X1, player1_actions=U1,
-                       player2_states=model.player2_states, player2_actions=U2, problem=model.name)

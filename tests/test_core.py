@@ -19,12 +19,15 @@ from decmdp.core.prune import prune
 from decmdp.core.types import BackupData, StageStats, StageValue
 from decmdp.core.value_iteration import Method, value_iteration
 from decmdp.errors import VectorLimitError
+from decmdp.pomdp import Pomdp
+from decmdp.reduce import reduce_pomdp
 
 SETTINGS = settings(deadline=None)  # the profile (conftest.py) decides derandomization
 
 
 def random_data(rng, Y, A, S, L, H, style="two-player", time_varying=False, discount=0.9):
-    """A random trusted BackupData.
+    """A random trusted BackupData, built by hand on purpose: the kernels are
+    tested on shapes no reducer makes (a POMDP with ``L > 1``, any sparsity).
 
     ``two-player``: labels = targets = x1', a random subset of successors
     with positive mass per (y, a).  ``pomdp``: Y = 1, labels = observations.
@@ -234,23 +237,18 @@ def test_incremental_cross_sum_equals_full_cross_sum_then_prune(n_branches, S, L
 
 
 def tiger(discount=0.95):
-    S, A, O = 2, 3, 2
-    T = np.zeros((A, S, S))
+    """Tiger (pomdp-solve's tiger.95) through the .POMDP reducer."""
+    T = np.zeros((3, 2, 2))
     T[0] = np.eye(2)
     T[1:] = 0.5
-    Ob = np.full((A, S, O), 0.5)
+    Ob = np.full((3, 2, 2), 0.5)
     Ob[0] = [[0.85, 0.15], [0.15, 0.85]]
     R = np.array([[-1, -1], [-100, 10], [10, -100]], float)
-    proj = np.array([discount * T[a] * Ob[a][:, o][None, :] for a in range(A) for o in range(O)])
-    return BackupData(
-        cost=(-R).reshape(1, 1, A, S, 1),
-        terminal=np.zeros((1, S)),
-        branch_ptr=np.arange(0, A * O + 1, O),
-        branch_target=np.zeros(A * O, dtype=np.int64),
-        branch_label=np.tile(np.arange(O), A),
-        n_labels=O,
-        projection=proj.reshape(A * O, S, 1, S),
-    )
+    pomdp = Pomdp(states=["tiger-left", "tiger-right"], actions=["listen", "open-left", "open-right"],
+                  observations=["tiger-left", "tiger-right"], discount=discount, sense="maximize",
+                  start=[0.5, 0.5], transition=T, observation=Ob,
+                  reward=np.broadcast_to(R[:, :, None, None], (3, 2, 2, 2)))
+    return reduce_pomdp(pomdp)
 
 
 def test_tiger_matches_pomdp_solve():

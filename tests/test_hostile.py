@@ -470,9 +470,10 @@ def test_a_long_horizon_stops_at_the_memory_limit_not_the_machine(tmp_path, monk
 
 def test_a_horizon_whose_stages_repeat_is_stored_once_and_solves(monkeypatch):
     from decmdp.core import value_iteration as vi
+    from decmdp.reduce import reduce_two_player
 
     model = random_problem(1, discount=0.5, horizon=3)
-    stages, _ = vi.value_iteration(decmdp.reducer.reduce(model), 10**6, max_stored_bytes=2_000_000)
+    stages, _ = vi.value_iteration(reduce_two_player(model), 10**6, max_stored_bytes=2_000_000)
     assert len({id(s) for s in stages}) < 100  # a few distinct stages, the rest shared
     # the policy graph of 10^6 stages is what outgrows memory then, and it says so
     monkeypatch.setattr(vi, "MAX_STORED_BYTES", 2_000_000)

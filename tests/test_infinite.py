@@ -28,7 +28,7 @@ from decmdp.core.value_iteration import backup_stage, same_stage, value_iteratio
 from decmdp.pomdp import read_pomdp
 from decmdp.pomdp.solver import solve as solve_pomdp
 from decmdp.pomdp.solver import solve_infinite
-from decmdp.reducer import reduce
+from decmdp.reduce import reduce_two_player
 from helpers import random_problem, write_problem
 
 DATA = Path(__file__).parent / "data"
@@ -276,7 +276,7 @@ def test_cyclic_policy_file_errors(tmp_path):
 
 def test_iteration_limit_is_reported_and_the_controller_stays_consistent():
     model = random_problem(12, n2=3, discount=0.95)
-    data = reduce(model)
+    data = reduce_two_player(model)
     run = infinite_value_iteration(data, 0.95, 1e-6, max_iterations=3)
     assert not run.converged and run.iterations == 3 and run.error_bound > 1e-6
     again, _ = backup_stage(data, 0, run.previous)
@@ -393,7 +393,7 @@ def test_pomdp_cli_infinite(tmp_path):
 
 def test_identical_stages_are_stored_once(tmp_path):
     model = random_problem(1, discount=0.5)
-    data = reduce(model)
+    data = reduce_two_player(model)
     stages, stats = value_iteration(data, 300)
     s = next(t for t in range(len(stages) - 1) if stages[t] is stages[t + 1])
     assert all(stages[t] is stages[s] for t in range(s + 1))

@@ -1,6 +1,6 @@
 """The numba core: exact finite-horizon alpha-vector value iteration.
 
 Plain arrays in, plain arrays out; no model objects, dicts or networkx here.
-Inputs are trusted: the reducers (:mod:`decmdp.reducer`, :mod:`decmdp.pomdp`)
-validate and normalize once, before anything reaches this package.
+Inputs are trusted: the models validate once and the reducers
+(:mod:`decmdp.reduce`) normalize, before anything reaches this package.
 """

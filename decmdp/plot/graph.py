@@ -43,24 +43,15 @@ def two_player_graph(policy) -> nx.DiGraph:
 
 def pomdp_graph(solution) -> nx.DiGraph:
     """The policy graph of a :class:`~decmdp.pomdp.PomdpSolution` reachable from its start belief."""
-    stages, pomdp = solution.value_function, solution.pomdp
-    first = int(np.argmin(stages[0].values @ pomdp.start))
+    graph = solution.policy_graph()
     drawn = nx.DiGraph()
     drawn.add_node("start", stage=-1, label="start", start=True)
-    queue, seen = [(0, first)], {(0, first)}
-    drawn.add_edge("start", f"t{0}_{first}", label="")
-    while queue:
-        t, row = queue.pop()
-        sv = stages[t]
-        drawn.add_node(f"t{t}_{row}", stage=t, label=f"t={t}\n{pomdp.actions[sv.action[row]]}")
-        if t + 1 >= solution.horizon:
-            continue
-        for o in np.flatnonzero(sv.successor[row] >= 0):
-            child = (t + 1, int(sv.successor[row, o]))
-            drawn.add_edge(f"t{t}_{row}", f"t{child[0]}_{child[1]}", label=pomdp.observations[o])
-            if child not in seen:
-                seen.add(child)
-                queue.append(child)
+    drawn.add_edge("start", graph.graph["start"], label="")
+    for node, a in graph.nodes(data=True):
+        first_line = node if a["stage"] is None else f"t={a['stage']}"  # a controller's node: its id
+        drawn.add_node(node, stage=a["stage"] or 0, label=f"{first_line}\n{a['action']}")
+    for u, v, data in graph.edges(data=True):
+        drawn.add_edge(u, v, label=data["observation"])
     return drawn
 
 

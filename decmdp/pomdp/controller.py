@@ -14,13 +14,13 @@ value at belief ``b`` of starting in node ``n`` is ``b . J(n)``.
 from __future__ import annotations
 
 import dataclasses
-from collections import deque
 
 import numpy as np
 
 from decmdp.controller import discounted_values
 from decmdp.core.types import StageValue
 from decmdp.pomdp.model import Pomdp
+from decmdp.provenance import walk_cycles
 
 
 @dataclasses.dataclass(frozen=True)
@@ -55,25 +55,12 @@ class PomdpController:
 
 def controller_from_stage(pomdp: Pomdp, stage: StageValue, next_rows: np.ndarray,
                           start_row: int) -> PomdpController:
-    """The controller of the rows reachable from ``start_row`` (renumbered 0..N-1)."""
-    order, index = [], {}
-    queue = deque([start_row])
-    index[start_row] = 0
-    order.append(start_row)
-    while queue:
-        row = queue.popleft()
-        for o in np.flatnonzero(next_rows[row] >= 0):
-            child = int(next_rows[row, o])
-            if child not in index:
-                index[child] = len(order)
-                order.append(child)
-                queue.append(child)
-    rows = np.asarray(order, dtype=np.int64)
-    action = stage.action[rows].copy()
-    nxt = np.full((rows.shape[0], next_rows.shape[1]), -1, dtype=np.int64)
-    for i, row in enumerate(rows):
-        for o in np.flatnonzero(next_rows[row] >= 0):
-            nxt[i, o] = index[int(next_rows[row, o])]
+    """The controller of the rows reachable from ``start_row`` (renumbered 0..N-1, breadth first)."""
+    found = walk_cycles(next_rows, [start_row])
+    action = stage.action[np.asarray(found.keys, dtype=np.int64)].copy()
+    nxt = np.full((len(found.keys), next_rows.shape[1]), -1, dtype=np.int64)
+    for node, o, child in found.edges:
+        nxt[node, o] = child
     return PomdpController(action=action, next=nxt, start=0,
                            values=controller_values(pomdp, action, nxt))
 

@@ -1,16 +1,10 @@
 """Exact finite-horizon value iteration of a general POMDP through the core.
 
-A POMDP is the core's special case with one observed state (``Y = 1``) and
-no inner action (``L = 1``): the branches of action ``a`` are the
-observations ``o`` with positive probability, and
-
-    projection[k, s, 0, s'] = beta * T(s' | s, a) * O(o | s', a),
-    cost[a, s]              = -sum_{s', o} T O R   (rewards; +... for costs),
-
-so that ``V_t(b) = min_alpha b . alpha`` (minimization form) is exactly what
-pomdp-solve's incremental pruning computes, up to the sign.  ``horizon`` is
-the number of backups from the zero terminal value (pomdp-solve's
-``-horizon``).
+The model reaches the core through :func:`decmdp.reduce.reduce_pomdp`
+(``Y = 1``, ``L = 1``, one branch per observation, minimization form), so
+that the stage-0 vectors are, up to the sign, what pomdp-solve's
+incremental pruning computes.  ``horizon`` is the number of backups from the
+zero terminal value (pomdp-solve's ``-horizon``).
 
 :func:`solve_infinite` iterates instead until the Bellman residual certifies
 the discounted infinite-horizon value (:mod:`decmdp.core.infinite`) and
@@ -23,22 +17,22 @@ from __future__ import annotations
 import dataclasses
 from typing import Callable
 
+import networkx as nx
 import numpy as np
 
 from decmdp.controller import Certificate
-from decmdp.core.executors import make_executor
 from decmdp.core.infinite import close_cycles, infinite_value_iteration
 from decmdp.core.prune import LPSolver
-from decmdp.core.types import BackupData, StageStats
-from decmdp.core import value_iteration as core_vi
-from decmdp.core.value_iteration import value_iteration
+from decmdp.core.types import StageStats
 from decmdp import dot
 from decmdp.errors import ProblemError
-from decmdp.model import Sense
+from decmdp.pipeline import (DEFAULT_MAX_VECTORS, check_infinite_request, finite_stages, require_finite,
+                             start_rows, value_error_bound)
 from decmdp.pomdp.controller import PomdpController, controller_from_stage
 from decmdp.pomdp.model import Pomdp
-from decmdp.solver import require_finite
-from decmdp.tolerances import DEFAULT_TOLERANCES, Tolerances, rounding_bound
+from decmdp.provenance import walk_stages
+from decmdp.reduce import reduce_pomdp
+from decmdp.tolerances import DEFAULT_TOLERANCES, Tolerances
 from decmdp.validation import MAX_VALUE_MAGNITUDE, total_bound
 
 
@@ -94,18 +88,20 @@ class PomdpSolution:
         belief : array_like, shape (S,), optional
             Default: the file's start belief.
         """
+        return self._best(belief)[1]
+
+    def best_action(self, belief=None) -> str:
+        """Name of an optimal first action at ``belief``."""
+        return self.pomdp.actions[int(self.actions[self._best(belief)[0]])]
+
+    def _best(self, belief) -> tuple[int, float]:
+        """The best stage-0 vector at ``belief`` (default: the start) and its value, in the file's sense."""
         b = self.pomdp.start if belief is None else np.asarray(belief, dtype=np.float64)
         if b.shape != (len(self.pomdp.states),):
             raise ValueError(f"belief: has shape {b.shape}, expected ({len(self.pomdp.states)},)")
         scores = self.vectors @ b
-        return float(scores.max() if self.pomdp.sense is Sense.MAXIMIZE else scores.min())
-
-    def best_action(self, belief=None) -> str:
-        """Name of an optimal first action at ``belief``."""
-        b = self.pomdp.start if belief is None else np.asarray(belief, dtype=np.float64)
-        scores = self.vectors @ b
-        best = np.argmax(scores) if self.pomdp.sense is Sense.MAXIMIZE else np.argmin(scores)
-        return self.pomdp.actions[int(self.actions[best])]
+        best = int(np.argmin(self.pomdp.sense.sign * scores))  # minimization form
+        return best, float(scores[best])
 
     def alpha_text(self) -> str:
         """The stage-0 vectors in pomdp-solve's ``.alpha`` format.
@@ -119,25 +115,9 @@ class PomdpSolution:
     def plot_value(self, path=None, *, stage: int = 0, force: bool = False):
         """Draw the value function over the belief, each region coloured by the optimal action.
 
-        Needs the extra ``decmdp[plot]`` (matplotlib).
-
-        Parameters
-        ----------
-        path : str or path-like, optional
-            Write the picture here (``.png``, ``.svg`` or ``.pdf``) and return
-            None; without it, return the matplotlib Figure.
-        stage : int
-            ``0 .. horizon - 1``.
-        force : bool
-            Overwrite ``path`` if it exists; otherwise an existing file
-            raises :class:`FileExistsError`.
-
-        Raises
-        ------
-        decmdp.plot.MissingPlotExtra
-            If matplotlib is not installed.
-        ValueError
-            For an unknown stage or figure format.
+        Needs the extra ``decmdp[plot]`` (matplotlib).  ``path``, ``stage``
+        (``0 .. horizon - 1``), ``force``, the return value and the errors
+        are those of :meth:`decmdp.Solution.plot_value`.
         """
         from decmdp.plot import pomdp_value_figure, save_figure
 
@@ -154,69 +134,48 @@ class PomdpSolution:
 
         save_picture(lambda fmt: pomdp_policy_picture(self, fmt, engine), path, force)
 
-    def to_dot(self) -> str:
-        """Graphviz DOT of the policy graph (or controller) reachable from the start belief."""
+    def policy_graph(self) -> nx.MultiDiGraph:
+        """The policy graph reachable from the start belief, or the controller.
+
+        Node ids are ``"t{t}_{row}"`` (row of ``Gamma_t``) for a finite
+        horizon, ``"n{n}"`` for a controller; node attributes ``stage`` (None
+        for a controller) and ``action`` (name), edge attribute
+        ``observation`` (name); ``graph.graph["start"]`` is the start node.
+        Two observations may lead to the same node, hence a multigraph.
+        Nodes are in the walker's breadth-first order
+        (:mod:`decmdp.provenance`).
+        """
+        pomdp, graph = self.pomdp, nx.MultiDiGraph()
         if self.controller is not None:
-            return self._controller_dot()
+            c = self.controller
+            for n in range(len(c)):
+                graph.add_node(f"n{n}", stage=None, action=pomdp.actions[c.action[n]])
+            for n, o in zip(*np.nonzero(c.next >= 0)):
+                graph.add_edge(f"n{n}", f"n{c.next[n, o]}", observation=pomdp.observations[o])
+            graph.graph["start"] = f"n{c.start}"
+            return graph
         stages = self.value_function
-        start = int(np.argmin(stages[0].values @ self.pomdp.start))
-        lines = ["digraph pomdp {", "  rankdir=LR;", "  node [shape=box];"]
-        seen, queue = {(0, start)}, [(0, start)]
-        while queue:
-            t, row = queue.pop()
-            sv = stages[t]
-            name = f"t{t}_{row}"
-            lines.append(f"  {name} [label={dot.label(f't={t}', self.pomdp.actions[sv.action[row]])}];")
-            if t + 1 >= self.horizon:
-                continue
-            for o in np.flatnonzero(sv.successor[row] >= 0):
-                child = (t + 1, int(sv.successor[row, o]))
-                lines.append(f"  {name} -> t{child[0]}_{child[1]} [label={dot.quote(self.pomdp.observations[o])}];")
-                if child not in seen:
-                    seen.add(child)
-                    queue.append(child)
-        lines.append(f"  start [shape=plaintext];\n  start -> t0_{start};")
-        return "\n".join(lines) + "\n}\n"
+        _, _, start = start_rows(stages[0], pomdp.start[None, :])
+        found = walk_stages(reduce_pomdp(pomdp), stages, [start[0]])
+        ids = [f"t{t}_{row}" for t, row in found.keys]
+        for node, (t, row) in zip(ids, found.keys):
+            graph.add_node(node, stage=t, action=pomdp.actions[stages[t].action[row]])
+        for node, o, child in found.edges:
+            graph.add_edge(ids[node], ids[child], observation=pomdp.observations[o])
+        graph.graph["start"] = ids[found.start[0]]
+        return graph
 
-    def _controller_dot(self) -> str:
-        c = self.controller
-        lines = ["digraph pomdp {", "  rankdir=LR;", "  node [shape=box];"]
-        for n in range(len(c)):
-            lines.append(f"  n{n} [label=\"n{n}\\n{self.pomdp.actions[c.action[n]]}\"];")
-            for o in np.flatnonzero(c.next[n] >= 0):
-                lines.append(f"  n{n} -> n{c.next[n, o]} [label=\"{self.pomdp.observations[o]}\"];")
-        lines.append(f"  start [shape=plaintext];\n  start -> n{c.start};")
-        return "\n".join(lines) + "\n}\n"
+    def to_dot(self) -> str:
+        """Graphviz DOT of :meth:`policy_graph`: each node's stage (or id) and action, edges by observation."""
+        graph = self.policy_graph()
+        return dot.digraph(self.pomdp.name or "pomdp",
+                           [(node, (node if a["stage"] is None else f"t={a['stage']}", a["action"]))
+                            for node, a in graph.nodes(data=True)],
+                           [("start", graph.graph["start"])],
+                           [(u, v, d["observation"]) for u, v, d in graph.edges(data=True)])
 
 
-def reduce_pomdp(pomdp: Pomdp) -> BackupData:
-    """The core's backup data for a POMDP (``Y = 1``, ``L = 1``)."""
-    beta = pomdp.discount
-    sign = Sense(pomdp.sense).sign
-    T, O = pomdp.transition, pomdp.observation
-    n_a, n_s = T.shape[0], T.shape[1]
-    ptr, labels, blocks = [0], [], []
-    for a in range(n_a):
-        for o in range(O.shape[2]):
-            joint = T[a] * O[a, :, o][None, :]  # P(s', o | s, a) as [s, s']
-            if joint.any():
-                labels.append(o)
-                blocks.append(beta * joint[:, None, :])
-        ptr.append(len(labels))
-    cost = sign * pomdp.expected_reward()  # [a, s]
-    projection = (np.stack(blocks) if blocks else np.zeros((0, n_s, 1, n_s)))
-    return BackupData(
-        cost=np.ascontiguousarray(cost[None, None, :, :, None], dtype=np.float64),
-        terminal=np.zeros((1, n_s)),
-        branch_ptr=np.asarray(ptr, dtype=np.int64),
-        branch_target=np.zeros(len(labels), dtype=np.int64),
-        branch_label=np.asarray(labels, dtype=np.int64),
-        n_labels=O.shape[2],
-        projection=np.ascontiguousarray(projection, dtype=np.float64),
-    )
-
-
-def solve(pomdp: Pomdp, horizon: int, *, max_vectors: int | None = None,
+def solve(pomdp: Pomdp, horizon: int, *, max_vectors: int | None = DEFAULT_MAX_VECTORS,
           tolerances: Tolerances = DEFAULT_TOLERANCES,
           progress: Callable[[StageStats], None] | None = None,
           lp: LPSolver | str = LPSolver.NUMBA, jobs: int | None = None,
@@ -228,8 +187,10 @@ def solve(pomdp: Pomdp, horizon: int, *, max_vectors: int | None = None,
     pomdp : Pomdp
     horizon : int
         Number of stages (>= 1).
-    max_vectors : int, optional
-        Raise :class:`~decmdp.errors.VectorLimitError` beyond this.
+    max_vectors : int or None
+        Raise :class:`~decmdp.errors.VectorLimitError` when a stage needs
+        more vectors (default :data:`decmdp.pipeline.DEFAULT_MAX_VECTORS`,
+        as for :func:`decmdp.solve`); None for no limit.
     tolerances : Tolerances
     progress : callable, optional
         Called with each stage's statistics.
@@ -256,32 +217,27 @@ def solve(pomdp: Pomdp, horizon: int, *, max_vectors: int | None = None,
     largest = np.abs(data.cost).max(initial=0.0)
     bound = total_bound([largest], 0.0, int(horizon), pomdp.discount)
     if not bound <= MAX_VALUE_MAGNITUDE:
-        kind = "reward" if pomdp.sense is Sense.MAXIMIZE else "cost"
+        kind = "reward" if pomdp.sense == "maximize" else "cost"
         raise ProblemError(f"R: an expected {kind} of {largest:.3g} per stage over {horizon} stages could "
                            f"total {bound:.3g}, beyond the limit of {MAX_VALUE_MAGNITUDE:.0e} (float64 ends "
                            f"near 1.8e308); scale the {kind}s down")
-    with make_executor(jobs, scheduler) as executor:
-        executor.on_unit = getattr(progress, "on_unit", None)
-        stages, stats = value_iteration(data, int(horizon), "lifted", tolerances, max_vectors, progress, lp,
-                                        max_stored_bytes=core_vi.MAX_STORED_BYTES, executor=executor)
-    sign = Sense(pomdp.sense).sign
+    stages, stats = finite_stages(data, int(horizon), "lifted", tolerances, max_vectors, progress, lp, jobs,
+                                  scheduler)
     first = stages[0]
     require_finite(first.values, "stage-0 alpha vectors")
-    magnitude = float(np.max(np.abs(first.values), initial=0.0))
-    error_bound = stats[-1].error_bound + rounding_bound(len(pomdp.states) + 1, magnitude)
     return PomdpSolution(
         pomdp=pomdp,
         horizon=int(horizon),
-        vectors=sign * first.values,
+        vectors=pomdp.sense.sign * first.values,
         actions=first.action.copy(),
         vectors_per_stage=tuple(int(stages[t].values.shape[0]) for t in range(int(horizon))),
-        error_bound=float(error_bound),
+        error_bound=value_error_bound(first, stats, len(pomdp.states) + 1),
         stats=tuple(stats),
         value_function=tuple(stages),
     )
 
 
-def solve_infinite(pomdp: Pomdp, epsilon: float, *, max_vectors: int | None = None,
+def solve_infinite(pomdp: Pomdp, epsilon: float, *, max_vectors: int | None = DEFAULT_MAX_VECTORS,
                    tolerances: Tolerances = DEFAULT_TOLERANCES,
                    progress: Callable[[StageStats], None] | None = None,
                    lp: LPSolver | str = LPSolver.NUMBA) -> PomdpSolution:
@@ -308,33 +264,17 @@ def solve_infinite(pomdp: Pomdp, epsilon: float, *, max_vectors: int | None = No
     ProblemError
         If the discount is 1 or ``epsilon`` is not positive.
     """
-    errors = []
-    if not pomdp.discount < 1:
-        errors.append(f"discount: is {pomdp.discount:g}; an infinite horizon needs a discount < 1 "
-                      f"(with discount 1 the total is unbounded)")
-    if isinstance(epsilon, bool) or not isinstance(epsilon, (int, float)) or not epsilon > 0:
-        errors.append(f"epsilon: is {epsilon!r}, expected a positive number")
-    if errors:
-        raise ProblemError(errors)
+    check_infinite_request(pomdp.discount, epsilon, "total")
     data = reduce_pomdp(pomdp)
     run = infinite_value_iteration(data, pomdp.discount, float(epsilon), "lifted", tolerances, max_vectors,
                                    lp=lp, progress=progress)
-    sign = Sense(pomdp.sense).sign
-    scores = run.stage.values @ pomdp.start
-    start_row = int(np.argmin(scores))
-    internal = float(scores[start_row])
-    controller = controller_from_stage(pomdp, run.stage, close_cycles(data, run), start_row)
-    value = controller.value(pomdp.start)
-    bound = internal - run.error_bound
-    certificate = Certificate(
-        epsilon=float(epsilon), converged=run.converged, iterations=run.iterations, residual=run.residual,
-        error_bound=run.error_bound, slack=run.slack, dp_value=sign * internal, optimum_bound=sign * bound,
-        controller_value=value, gap=abs(sign * value - bound), residual_lps=run.residual_lps,
-        residual_fallbacks=run.residual_fallbacks)
+    internal, _, start = start_rows(run.stage, pomdp.start[None, :])
+    controller = controller_from_stage(pomdp, run.stage, close_cycles(data, run), start[0])
+    certificate = Certificate.from_run(run, epsilon, internal, pomdp.sense.sign, controller.value(pomdp.start))
     return PomdpSolution(
         pomdp=pomdp,
         horizon="infinite",
-        vectors=sign * run.stage.values,
+        vectors=pomdp.sense.sign * run.stage.values,
         actions=run.stage.action.copy(),
         vectors_per_stage=tuple(s.kept for s in run.stats),
         error_bound=float(run.error_bound),

@@ -34,7 +34,7 @@ from decmdp.core.types import BackupData
 from decmdp.model import TwoPlayerMDP
 
 
-def reduce(model: TwoPlayerMDP, horizon: int | None = None) -> BackupData:
+def reduce_two_player(model: TwoPlayerMDP, horizon: int | None = None) -> BackupData:
     """Backup data of the coordinator's POMDP.
 
     Parameters
