@@ -114,16 +114,7 @@ def witness_lp(KT, cols, n_cols, v, feasibility, b, y):  # pragma: no cover - nu
         for i in range(D):
             b[i] = 1.0 / D
         return LP_OPTIMAL, np.inf
-    lo = np.inf
-    hi = -np.inf
-    for jj in range(m):
-        j = cols[jj]
-        for i in range(D):
-            d = KT[i, j] - v[i]
-            if d < lo:
-                lo = d
-            if d > hi:
-                hi = d
+    lo, hi = _payoff_range(KT, cols, m, v)
     if not hi > lo:
         # Every payoff equals lo: delta* = lo at any belief.
         for i in range(D):
@@ -132,6 +123,36 @@ def witness_lp(KT, cols, n_cols, v, feasibility, b, y):  # pragma: no cover - nu
             y[jj] = 1.0 / m
         return LP_OPTIMAL, lo
     r = hi - lo
+    T, basis = _game_tableau(KT, cols, m, v, lo, r)
+    status = _simplex(T, basis, m + D, feasibility, 100 + 10 * (m + D))
+    if status != LP_OPTIMAL:
+        return status, 0.0
+    return _game_solution(T, basis, m, lo, r, b, y)
+
+
+@kernel
+def _payoff_range(KT, cols, m, v):  # pragma: no cover - numba
+    """Smallest and largest payoff ``KT[i, cols[j]] - v[i]``."""
+    lo = np.inf
+    hi = -np.inf
+    for jj in range(m):
+        j = cols[jj]
+        for i in range(KT.shape[0]):
+            d = KT[i, j] - v[i]
+            if d < lo:
+                lo = d
+            if d > hi:
+                hi = d
+    return lo, hi
+
+
+@kernel
+def _game_tableau(KT, cols, m, v, lo, r):  # pragma: no cover - numba
+    """The tableau of ``max sum y  s.t.  A y <= 1, y >= 0`` with the payoff
+    shifted and scaled into ``[1, 2]``, at the slack basis: rows ``0 .. D-1``
+    the constraints, row ``D`` the objective, the last column the right-hand
+    side; columns ``m .. m + D - 1`` the slacks."""
+    D = KT.shape[0]
     ncol = m + D + 1
     rhs = ncol - 1
     T = np.zeros((D + 1, ncol))
@@ -144,63 +165,103 @@ def witness_lp(KT, cols, n_cols, v, feasibility, b, y):  # pragma: no cover - nu
         basis[i] = m + i
     for jj in range(m):
         T[D, jj] = 1.0
-    max_iter = 100 + 10 * (m + D)
+    return T, basis
+
+
+@kernel
+def _simplex(T, basis, n, feasibility, max_iter):  # pragma: no cover - numba
+    """Pivot the tableau ``T`` (columns ``0 .. n - 1`` and the right-hand
+    side last) to optimality: Dantzig's rule, then Bland's after a run of
+    degenerate pivots.  Returns an ``LP_*`` status."""
+    D = basis.shape[0]
     degenerate_run = 0
     bland = False
     it = 0
     while True:
-        # Entering column.
-        e = -1
-        if bland:
-            for j in range(m + D):
-                if T[D, j] > feasibility:
-                    e = j
-                    break
-        else:
-            best = feasibility
-            for j in range(m + D):
-                if T[D, j] > best:
-                    best = T[D, j]
-                    e = j
+        e = _entering(T, n, feasibility, bland)
         if e < 0:
-            break
+            return LP_OPTIMAL
         if it >= max_iter:
-            return LP_ITERATION_LIMIT, 0.0
+            return LP_ITERATION_LIMIT
         it += 1
-        # Ratio test; ties leave by smallest basic index (Bland).
-        p = -1
-        best_ratio = np.inf
-        for i in range(D):
-            a = T[i, e]
-            if a > feasibility:
-                ratio = T[i, rhs] / a
-                if ratio < best_ratio or (ratio == best_ratio and basis[i] < basis[p]):
-                    best_ratio = ratio
-                    p = i
+        p, ratio = _leaving(T, basis, e, feasibility)
         if p < 0:
-            return LP_NUMERICAL, 0.0
-        if best_ratio <= 0.0:
+            return LP_NUMERICAL
+        if ratio <= 0.0:
             degenerate_run += 1
             if degenerate_run > D + 1:
                 bland = True
         else:
             degenerate_run = 0
-        # Pivot on (p, e).
-        inv = 1.0 / T[p, e]
-        for j in range(ncol):
-            T[p, j] *= inv
-        T[p, e] = 1.0
-        for i in range(D + 1):
-            if i != p:
-                f = T[i, e]
-                if f != 0.0:
-                    for j in range(ncol):
-                        T[i, j] -= f * T[p, j]
-                    T[i, e] = 0.0
-        for i in range(D):
-            if T[i, rhs] < 0.0:
-                T[i, rhs] = 0.0
+        _pivot(T, p, e)
         basis[p] = e
+
+
+@kernel
+def _entering(T, n, feasibility, bland):  # pragma: no cover - numba
+    """The entering column: the largest reduced cost above ``feasibility``
+    (Bland: the first such column), or -1 at the optimum."""
+    D = T.shape[0] - 1
+    e = -1
+    if bland:
+        for j in range(n):
+            if T[D, j] > feasibility:
+                return j
+        return -1
+    best = feasibility
+    for j in range(n):
+        if T[D, j] > best:
+            best = T[D, j]
+            e = j
+    return e
+
+
+@kernel
+def _leaving(T, basis, e, feasibility):  # pragma: no cover - numba
+    """Ratio test for column ``e``; ties leave by the smallest basic index
+    (Bland).  Returns the pivot row (-1 when none) and its ratio."""
+    rhs = T.shape[1] - 1
+    p = -1
+    best_ratio = np.inf
+    for i in range(basis.shape[0]):
+        a = T[i, e]
+        if a > feasibility:
+            ratio = T[i, rhs] / a
+            if ratio < best_ratio or (ratio == best_ratio and basis[i] < basis[p]):
+                best_ratio = ratio
+                p = i
+    return p, best_ratio
+
+
+@kernel
+def _pivot(T, p, e):  # pragma: no cover - numba
+    """Pivot on ``(p, e)``; right-hand sides that rounding made negative are
+    set to 0."""
+    D = T.shape[0] - 1
+    ncol = T.shape[1]
+    rhs = ncol - 1
+    inv = 1.0 / T[p, e]
+    for j in range(ncol):
+        T[p, j] *= inv
+    T[p, e] = 1.0
+    for i in range(D + 1):
+        if i != p:
+            f = T[i, e]
+            if f != 0.0:
+                for j in range(ncol):
+                    T[i, j] -= f * T[p, j]
+                T[i, e] = 0.0
+    for i in range(D):
+        if T[i, rhs] < 0.0:
+            T[i, rhs] = 0.0
+
+
+@kernel
+def _game_solution(T, basis, m, lo, r, b, y):  # pragma: no cover - numba
+    """Read the optimal belief ``b`` (the slacks' dual prices), the column
+    strategy ``y[:m]`` and ``delta*`` (unscaled) off an optimal tableau."""
+    D = basis.shape[0]
+    rhs = T.shape[1] - 1
     z = -T[D, rhs]
     total = 0.0
     for i in range(D):
@@ -218,8 +279,7 @@ def witness_lp(KT, cols, n_cols, v, feasibility, b, y):  # pragma: no cover - nu
     for i in range(D):
         if basis[i] < m:
             y[basis[i]] = max(T[i, rhs], 0.0) / z
-    delta = (1.0 / z - 1.0) * r + lo
-    return LP_OPTIMAL, delta
+    return LP_OPTIMAL, (1.0 / z - 1.0) * r + lo
 
 
 @kernel
@@ -315,27 +375,15 @@ def witness_decide(KT, n_kept, v, tau, unit, feasibility, b, hint, n_hint):  # p
         for i in range(D):
             b[i] = 1.0 / D
         return WITNESS, np.inf, 0, 0
+    g = _nearest_dominance(KT, m, v, tau - (D + 2) * unit)
+    if g <= tau - (D + 2) * unit:
+        return DROP, g + (D + 2) * unit, 0, n_hint
     work = np.empty(m, dtype=np.int64)
     in_work = np.zeros(m, dtype=np.bool_)
     vals = np.empty(m)
-    cand = np.empty(m, dtype=np.int64)
-    cand_vals = np.empty(m)
     y = np.empty(m)
     nw = 0
     lps = 0
-    # Pointwise near-dominance by one kept vector: weak duality with a pure
-    # strategy, no LP needed.  Each difference is one rounded operation.
-    threshold = tau - (D + 2) * unit
-    for j in range(m):
-        g = -np.inf
-        for i in range(D):
-            x = KT[i, j] - v[i]
-            if x > g:
-                g = x
-                if g > threshold:
-                    break
-        if g <= threshold:
-            return DROP, g + (D + 2) * unit, 0, n_hint
     for h in range(n_hint):
         j = hint[h]
         if j < m and not in_work[j]:
@@ -344,69 +392,122 @@ def witness_decide(KT, n_kept, v, tau, unit, feasibility, b, hint, n_hint):  # p
             nw += 1
     if nw > 0:
         # Warm start: the previous vector's working set (often a neighbour).
-        status, delta_s = witness_lp(KT, work, nw, v, feasibility, b, y)
+        outcome, d = _solve_working_set(KT, work, nw, v, tau, unit, feasibility, b, y)
         lps += 1
-        if status != LP_OPTIMAL:
-            return DOUBT, 0.0, lps, _keep_hint(work, nw, hint)
-        if delta_s <= tau:
-            d = drop_certificate(KT, work, nw, y, v) + (nw + D + 2) * unit
-            if d <= tau:
-                return DROP, d, lps, _keep_hint(work, nw, hint)
+        if outcome == DOUBT or outcome == DROP:
+            return outcome, d, lps, _keep_hint(work, nw, hint)
     else:
-        # Cold start at the vertex where v comes closest to the kept set.
-        i0 = 0
-        best_gap = -np.inf
-        for i in range(D):
-            g = np.inf
-            for j in range(m):
-                if KT[i, j] < g:
-                    g = KT[i, j]
-            g -= v[i]
-            if g > best_gap:
-                best_gap = g
-                i0 = i
-        for i in range(D):
-            b[i] = 0.0
-        b[i0] = 1.0
-    first = 2 * (D + 1)
-    batch = D + 1
+        _closest_vertex(KT, m, v, b)
     for _ in range(m + 1):
         delta_b = _price(KT, m, v, b, vals)
         if delta_b > tau + (D + 2) * unit:
             return WITNESS, delta_b, lps, _keep_hint(work, nw, hint)
-        want = first if nw == 0 else batch
-        nc = 0
-        for j in range(m):
-            if not in_work[j]:
-                cand[nc] = j
-                cand_vals[nc] = vals[j]
-                nc += 1
-        if nc == 0:
+        added = _add_blocking(vals, m, in_work, work, nw, 2 * (D + 1) if nw == 0 else D + 1)
+        if added == 0:
             # Every kept vector is in the working set, yet the LP's belief
             # was refuted: the LP cannot be trusted here.
             return DOUBT, 0.0, lps, _keep_hint(work, nw, hint)
-        if nc > want:
-            thr = np.partition(cand_vals[:nc], want - 1)[want - 1]
-        else:
-            thr = np.inf
-        added = 0
-        for c in range(nc):
-            if added < want and cand_vals[c] <= thr:
-                j = cand[c]
-                in_work[j] = True
-                work[nw] = j
-                nw += 1
-                added += 1
-        status, delta_s = witness_lp(KT, work, nw, v, feasibility, b, y)
+        nw += added
+        outcome, d = _solve_working_set(KT, work, nw, v, tau, unit, feasibility, b, y)
         lps += 1
-        if status != LP_OPTIMAL:
-            return DOUBT, 0.0, lps, _keep_hint(work, nw, hint)
-        if delta_s <= tau:
-            d = drop_certificate(KT, work, nw, y, v) + (nw + D + 2) * unit
-            if d <= tau:
-                return DROP, d, lps, _keep_hint(work, nw, hint)
-            return DOUBT, 0.0, lps, _keep_hint(work, nw, hint)
+        if outcome == UNPROVEN:
+            outcome = DOUBT
+        if outcome != OPEN:
+            return outcome, d, lps, _keep_hint(work, nw, hint)
     return DOUBT, 0.0, lps, _keep_hint(work, nw, hint)
+
+
+OPEN = -1
+"""Outcome of :func:`_solve_working_set`: the LP found a belief to price."""
+UNPROVEN = -2
+"""Outcome of :func:`_solve_working_set`: the LP claims no witness, but its
+certificate does not prove it."""
+
+
+@kernel
+def _nearest_dominance(KT, m, v, threshold):  # pragma: no cover - numba
+    """``max_i (KT[i, j] - v[i])`` of the first kept column ``j`` where it is
+    at most ``threshold`` (weak duality with a pure strategy; each difference
+    is one rounded operation), or ``inf`` when there is none."""
+    for j in range(m):
+        g = -np.inf
+        for i in range(KT.shape[0]):
+            x = KT[i, j] - v[i]
+            if x > g:
+                g = x
+                if g > threshold:
+                    break
+        if g <= threshold:
+            return g
+    return np.inf
+
+
+@kernel
+def _closest_vertex(KT, m, v, b):  # pragma: no cover - numba
+    """Set ``b`` to the vertex where ``v`` comes closest to beating the kept set."""
+    D = KT.shape[0]
+    i0 = 0
+    best_gap = -np.inf
+    for i in range(D):
+        g = np.inf
+        for j in range(m):
+            if KT[i, j] < g:
+                g = KT[i, j]
+        g -= v[i]
+        if g > best_gap:
+            best_gap = g
+            i0 = i
+    for i in range(D):
+        b[i] = 0.0
+    b[i0] = 1.0
+
+
+@kernel
+def _add_blocking(vals, m, in_work, work, nw, want):  # pragma: no cover - numba
+    """Add to the working set ``work[:nw]`` the ``want`` kept vectors not yet
+    in it that block the current belief most (lowest priced ``vals``, ties:
+    lowest index); returns how many were added."""
+    cand = np.empty(m, dtype=np.int64)
+    cand_vals = np.empty(m)
+    nc = 0
+    for j in range(m):
+        if not in_work[j]:
+            cand[nc] = j
+            cand_vals[nc] = vals[j]
+            nc += 1
+    if nc == 0:
+        return 0
+    thr = np.partition(cand_vals[:nc], want - 1)[want - 1] if nc > want else np.inf
+    added = 0
+    for c in range(nc):
+        if added < want and cand_vals[c] <= thr:
+            in_work[cand[c]] = True
+            work[nw + added] = cand[c]
+            added += 1
+    return added
+
+
+@kernel
+def _solve_working_set(KT, work, nw, v, tau, unit, feasibility, b, y):  # pragma: no cover - numba
+    """Solve (P) over the working set ``work[:nw]``, leaving its belief in ``b``.
+
+    Returns
+    -------
+    outcome, bound
+        :data:`DROP` and the certified bound (weak duality on the original
+        numbers); :data:`DOUBT` when the LP failed; :data:`UNPROVEN` when it
+        claims no witness without proof; :data:`OPEN` when its belief
+        should be priced against every kept vector.
+    """
+    status, delta_s = witness_lp(KT, work, nw, v, feasibility, b, y)
+    if status != LP_OPTIMAL:
+        return DOUBT, 0.0
+    if delta_s > tau:
+        return OPEN, 0.0
+    d = drop_certificate(KT, work, nw, y, v) + (nw + KT.shape[0] + 2) * unit
+    if d <= tau:
+        return DROP, d
+    return UNPROVEN, 0.0
 
 
 @kernel
