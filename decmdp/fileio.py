@@ -17,10 +17,10 @@ from pathlib import Path
 
 import numpy as np
 
+from decmdp.common import Sense, write_text_atomic
 from decmdp.errors import ProblemError, counted
 from decmdp.inputfile import InputError, clip, listing, parse_json, read_bytes, shown
-from decmdp.model import Sense, TwoPlayerMDP, sense_field
-from decmdp.outputfile import write_text_atomic
+from decmdp.model import TwoPlayerMDP, sense_field
 from decmdp.policy import POLICY_FORMAT
 from decmdp.validation import Axes, ErrorList, check_names
 

@@ -20,11 +20,11 @@ Axis order is always ``x1, x2, u1, u2`` for conditioning, next-state axes last.
 from __future__ import annotations
 
 import dataclasses
-import enum
 from collections.abc import Sequence
 
 import numpy as np
 
+from decmdp.common import Sense
 from decmdp.errors import counted
 from decmdp.inputfile import is_text, shown
 from decmdp.validation import (
@@ -38,18 +38,6 @@ from decmdp.validation import (
     check_one_sided_coupling,
     check_value_range,
 )
-
-
-class Sense(str, enum.Enum):
-    """Whether the objective is a cost to minimize or a reward to maximize."""
-
-    MINIMIZE = "minimize"
-    MAXIMIZE = "maximize"
-
-    @property
-    def sign(self) -> float:
-        """+1 for costs, -1 for rewards: ``user value = sign * internal value``."""
-        return 1.0 if self is Sense.MINIMIZE else -1.0
 
 
 def _frozen(array: np.ndarray) -> np.ndarray:

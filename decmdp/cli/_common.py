@@ -69,7 +69,7 @@ def handle_errors(command):
 
 
 def _in_worker_thread(command, args, kwargs):
-    from decmdp.outputfile import forget_writes
+    from decmdp.common import forget_writes
 
     forget_writes()
     outcome = {}
@@ -95,7 +95,7 @@ def _in_worker_thread(command, args, kwargs):
 
 def _exit_interrupted() -> None:
     """Remove the temporary files in flight and leave at once (the kernel may still run)."""
-    from decmdp.outputfile import abandon_writes
+    from decmdp.common import abandon_writes
 
     written = abandon_writes()
     from decmdp.core.dask_executor import cancel_all
@@ -178,7 +178,7 @@ def check_outputs(paths, force: bool) -> None:
     """Before any work: outputs are distinct, writable, and none is overwritten unasked."""
     from pathlib import Path
 
-    from decmdp.outputfile import check_output
+    from decmdp.common import check_output
 
     seen = set()
     for path in (Path(p) for p in paths if p is not None):

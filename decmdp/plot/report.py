@@ -19,7 +19,8 @@ import re
 
 import numpy as np
 
-from decmdp.model import Sense, TwoPlayerMDP
+from decmdp.common import Sense
+from decmdp.model import TwoPlayerMDP
 from decmdp.plot._backend import figure_bytes, pyplot
 from decmdp.plot.graph import policy_picture
 from decmdp.plot.value import solution_value_figure

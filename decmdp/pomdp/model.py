@@ -33,8 +33,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from decmdp.common import Sense
 from decmdp.errors import ProblemError
-from decmdp.model import Sense
 from decmdp.tolerances import DEFAULT_TOLERANCES
 from decmdp.validation import MAX_LISTED_ERRORS
 
@@ -196,7 +196,7 @@ class Pomdp:
         ``"0", "1", ...``.
     discount : float
         In ``[0, 1]``.
-    sense : {"maximize", "minimize"} or decmdp.model.Sense
+    sense : {"maximize", "minimize"} or decmdp.common.Sense
         ``"maximize"`` when ``reward`` holds rewards (``values: reward``),
         ``"minimize"`` when it holds costs (``values: cost``).
     start : array_like, shape (S,)
@@ -214,7 +214,7 @@ class Pomdp:
 
     Attributes
     ----------
-    sense : decmdp.model.Sense
+    sense : decmdp.common.Sense
         A ``str`` enum: ``pomdp.sense == "maximize"`` works.
 
     Raises

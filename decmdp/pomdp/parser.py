@@ -38,9 +38,9 @@ from typing import NamedTuple
 
 import numpy as np
 
+from decmdp.common import Sense
 from decmdp.errors import ProblemError
 from decmdp.inputfile import InputError, read_bytes
-from decmdp.model import Sense
 from decmdp.pomdp.model import (
     MAX_LISTED_ERRORS,
     PROBABILITY_SUM_TOLERANCE,
