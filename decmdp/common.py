@@ -1,5 +1,6 @@
 """Neutral types every layer may use: the objective's sense, choosing an
-enum member from text, and writing an output file atomically.
+enum member from text, printing a number, and writing an output file
+atomically.
 
 This module imports nothing from decmdp, so that the two-player model, the
 ``.POMDP`` model, the core and the command line can all depend on it without
@@ -58,6 +59,11 @@ def parse_choice(cls: type[enum.Enum], value, what: str):
             return member
     valid = ", ".join(repr(m.value) for m in cls)
     raise ValueError(f"unknown {what} {value!r}; valid {what}s: {valid}")
+
+
+def number_text(x: float, digits: int = 10) -> str:
+    """``x`` with ``digits`` significant digits, the way decmdp prints numbers."""
+    return f"{x:.{digits}g}"
 
 
 # ------------------------------------------------------------- output files

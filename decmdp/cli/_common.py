@@ -12,6 +12,8 @@ import time
 
 import click
 
+from decmdp.common import number_text as fmt  # noqa: F401  (the CLI's number format)
+
 EXIT_BAD_INPUT = 2
 EXIT_LIMIT = 3
 EXIT_INTERRUPTED = 130
@@ -205,10 +207,6 @@ def _finite_or_null(value):
     if isinstance(value, (list, tuple)):
         return [_finite_or_null(v) for v in value]
     return value
-
-
-def fmt(x: float) -> str:
-    return f"{x:.10g}"
 
 
 infinite_option = click.option(
