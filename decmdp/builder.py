@@ -1,9 +1,9 @@
 """Build a problem from Python functions or dictionaries instead of nested lists.
 
-:func:`from_functions` (also :meth:`TwoPlayerMDP.from_functions`) asks each
-function only about named states and actions and fills the arrays that
-:meth:`TwoPlayerMDP.from_arrays` validates, so every error names the field
-and the indices exactly as for a file::
+:func:`from_functions` (also :meth:`TwoPlayerMDP.from_functions`) checks the
+names, asks each function only about named states and actions and fills the
+arrays that :meth:`TwoPlayerMDP.from_named_arrays` validates, so every error
+names the field and the indices exactly as for a file::
 
     p2(x1=a, x2=hi, u1=go, u2=act): sums to 0.97, expected 1
 
@@ -37,9 +37,9 @@ from collections.abc import Callable, Mapping
 import numpy as np
 
 from decmdp.errors import ProblemError
-from decmdp.validation import ErrorList, check_horizon
+from decmdp.validation import ErrorList, check_horizon, check_names
 
-# from_arrays' field names (in its messages) -> the builder's argument names
+# the model's field names (in its messages) -> the builder's argument names
 _ARGUMENT = {"transition1": "p1", "transition2": "p2"}
 
 
@@ -60,6 +60,9 @@ def _players(player, field: str, errors: ErrorList):
         if not isinstance(names, (list, tuple)) or not names or not all(isinstance(n, str) for n in names):
             errors.add(f"{field}.{key}: is {names!r}, expected a non-empty list of names")
             return None
+    if not all([check_names(f"{field}.{key}", names, errors)  # a list: report both
+                for key, names in (("states", states), ("actions", actions))]):
+        return None
     return tuple(states), tuple(actions)
 
 
@@ -252,9 +255,9 @@ def from_functions(
     errors.raise_if_any()
 
     try:
-        return TwoPlayerMDP.from_arrays(
-            arrays.pop("initial"), horizon=horizon, discount=discount, name=name, description=description,
-            player1_states=X1, player1_actions=U1, player2_states=X2, player2_actions=U2, **arrays)
+        return TwoPlayerMDP.from_named_arrays(
+            arrays, horizon=horizon, discount=discount, name=name, description=description,
+            player1_states=X1, player1_actions=U1, player2_states=X2, player2_actions=U2)
     except ProblemError as exc:
         raise ProblemError([_builder_wording(m) for m in exc.errors], exc.omitted) from None
 
