@@ -1,11 +1,12 @@
 """The two-player problem: an immutable, validated, normalized record.
 
 :class:`TwoPlayerMDP` is the one form every later layer reads.  It is built
-only through :meth:`TwoPlayerMDP.from_arrays` (the Python API; also
-:meth:`TwoPlayerMDP.from_functions`, which fills the arrays from functions of
-names) or the file readers in :mod:`decmdp.fileio`, all of which validate
-everything once (the contract is ``docs/format.md``).  After that the record
-is trusted:
+only through :meth:`TwoPlayerMDP.from_arrays` (the Python API) or
+:meth:`TwoPlayerMDP.from_named_arrays` (for readers that fill the arrays by
+names they have checked: the file readers in :mod:`decmdp.fileio` and
+:meth:`TwoPlayerMDP.from_functions`); either validates everything once, with
+the checks of :mod:`decmdp.validation` (the contract is ``docs/format.md``).
+After that the record is trusted:
 
 * costs are stored in **minimization form** (a reward problem keeps
   ``-reward``) and :attr:`TwoPlayerMDP.sense` remembers the file's sense;
@@ -282,7 +283,7 @@ class TwoPlayerMDP:
                                    sizes, errors)
         _check_scalars(horizon, discount, name, description, errors)
         errors.raise_if_any()
-        _check_shapes(arrays, field_layouts(*names, sense), errors)
+        _check_shapes(arrays, _field_axes(names, sense, arrays[cost_field]), errors)
         errors.raise_if_any()
         return cls._validated(arrays, names, sense, horizon, discount, name, description)
 
@@ -336,10 +337,10 @@ class TwoPlayerMDP:
         errors.raise_if_any()
         names = tuple(tuple(given) for given in (player1_states, player1_actions,
                                                  player2_states, player2_actions))
-        return cls._validated(dict(arrays), names, sense, horizon, discount, name, description)
+        return cls._validated(arrays, names, sense, horizon, discount, name, description)
 
     @classmethod
-    def _validated(cls, arrays: dict, names, sense: Sense, horizon, discount, name: str,
+    def _validated(cls, arrays, names, sense: Sense, horizon, discount, name: str,
                    description: str) -> "TwoPlayerMDP":
         """Check the contents of arrays whose layout holds, and build the record."""
         errors = ErrorList()
@@ -502,6 +503,7 @@ def _names_or_defaults(given, sizes, errors: ErrorList) -> tuple[tuple[str, ...]
 
 
 def _check_scalars(horizon, discount, name, description, errors: ErrorList) -> None:
+    """The horizon, the discount, and name and description as text."""
     check_horizon(horizon, errors)
     check_discount(discount, errors)
     for field, value in (("name", name), ("description", description)):
@@ -511,16 +513,12 @@ def _check_scalars(horizon, discount, name, description, errors: ErrorList) -> N
             errors.add(f"{field}: {shown(value)} holds a lone surrogate, which is not text")
 
 
-def _check_shapes(arrays, layouts, errors: ErrorList) -> None:
-    """Every array has the shape its names give (a per-stage objective: any number of stages)."""
+def _check_shapes(arrays, axes: dict[str, Axes], errors: ErrorList) -> None:
+    """Every array has the shape its names give."""
     for field, array in arrays.items():
-        layout = layouts[field]
-        if field in ("cost", "reward") and array.ndim == 5:
-            layout = with_stages(layout, array.shape[0])
-        axes = Axes(field, layout)
-        if array.shape != axes.shape:
-            expected = "".join(f"[{lab}]" for lab, _ in axes.axes)
-            errors.add(f"{field}: has shape {array.shape}, expected {axes.shape} = {expected}")
+        if array.shape != axes[field].shape:
+            expected = "".join(f"[{lab}]" for lab, _ in axes[field].axes)
+            errors.add(f"{field}: has shape {array.shape}, expected {axes[field].shape} = {expected}")
 
 
 def _check_probabilities(arrays, axes, errors: ErrorList) -> None:
