@@ -270,7 +270,7 @@ def _read_dense(value, field: str, layout, errors: ErrorList):
     """Nested lists; their lengths are checked before anything is allocated."""
     axes = Axes(field, layout)
     flat: list[float] = []
-    before = len(errors.messages) + errors.omitted
+    before = errors.total
 
     def walk(node, index):
         depth = len(index)
@@ -296,7 +296,7 @@ def _read_dense(value, field: str, layout, errors: ErrorList):
         walk(value, ())
     except RecursionError:
         errors.add(f"{field}: nested too deeply")
-    if len(errors.messages) + errors.omitted != before:
+    if errors.total != before:
         return None
     return np.array(flat, dtype=np.float64).reshape(axes.shape)
 
@@ -313,7 +313,7 @@ def _read_sparse(value, field: str, layout, errors: ErrorList):
     axes = Axes(field, layout)
     positions = [{name: i for i, name in enumerate(names)} for _, names in layout]
     out = np.zeros(axes.shape)
-    before = len(errors.messages) + errors.omitted
+    before = errors.total
     for k, entry in enumerate(value):
         where = f"{field} entry {k}"
         if not isinstance(entry, list) or len(entry) != len(layout) + 1:
@@ -339,7 +339,7 @@ def _read_sparse(value, field: str, layout, errors: ErrorList):
                 break
         else:
             out[tuple(selector)] = float(number)
-    return out if len(errors.messages) + errors.omitted == before else None
+    return out if errors.total == before else None
 
 
 # --------------------------------------------------------------------- writing

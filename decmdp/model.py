@@ -528,9 +528,9 @@ def _check_probabilities(arrays, axes, errors: ErrorList) -> None:
         check_distributions(arrays["transition1"], axes["transition1"], 1, errors)
         check_distributions(arrays["transition2"], axes["transition2"], 1, errors)
         return
-    before = len(errors.messages) + errors.omitted
+    before = errors.total
     check_distributions(arrays["transition"], axes["transition"], 2, errors)
-    if len(errors.messages) + errors.omitted == before:
+    if errors.total == before:
         check_one_sided_coupling(arrays["transition"], axes["transition"], errors)
 
 

@@ -48,6 +48,11 @@ class ErrorList:
     def __bool__(self) -> bool:
         return bool(self.messages)
 
+    @property
+    def total(self) -> int:
+        """How many violations were recorded, listed or counted."""
+        return len(self.messages) + self.omitted
+
     def raise_if_any(self) -> None:
         """Raise :class:`ProblemError` with every recorded message, if any."""
         if self.messages:
