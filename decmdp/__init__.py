@@ -14,12 +14,13 @@ Quick start::
 """
 
 from decmdp.bounds import Bounds
+from decmdp.common import Sense
 from decmdp.core.types import StageStats
 from decmdp.core.value_iteration import Method
 from decmdp.errors import MemoryLimitError, PolicyError, ProblemError, TimeLimitError, VectorLimitError
 from decmdp.evaluation import evaluate
 from decmdp.fileio import DENSE, SPARSE, dumps, load, loads, save
-from decmdp.model import Sense, TwoPlayerMDP
+from decmdp.model import TwoPlayerMDP
 from decmdp.policy import PolicyGraph, Player1Controller, Player2Controller, load_policy
 from decmdp.simulation import SimulationResult, simulate
 from decmdp.solver import Solution, solve

@@ -1,9 +1,9 @@
 """Build a problem from Python functions or dictionaries instead of nested lists.
 
-:func:`from_functions` (also :meth:`TwoPlayerMDP.from_functions`) asks each
-function only about named states and actions and fills the arrays that
-:meth:`TwoPlayerMDP.from_arrays` validates, so every error names the field
-and the indices exactly as for a file::
+:func:`from_functions` (also :meth:`TwoPlayerMDP.from_functions`) checks the
+names, asks each function only about named states and actions and fills the
+arrays that :meth:`TwoPlayerMDP.from_named_arrays` validates, so every error
+names the field and the indices exactly as for a file::
 
     p2(x1=a, x2=hi, u1=go, u2=act): sums to 0.97, expected 1
 
@@ -37,9 +37,9 @@ from collections.abc import Callable, Mapping
 import numpy as np
 
 from decmdp.errors import ProblemError
-from decmdp.validation import ErrorList, check_horizon
+from decmdp.validation import ErrorList, check_horizon, check_names
 
-# from_arrays' field names (in its messages) -> the builder's argument names
+# the model's field names (in its messages) -> the builder's argument names
 _ARGUMENT = {"transition1": "p1", "transition2": "p2"}
 
 
@@ -60,6 +60,9 @@ def _players(player, field: str, errors: ErrorList):
         if not isinstance(names, (list, tuple)) or not names or not all(isinstance(n, str) for n in names):
             errors.add(f"{field}.{key}: is {names!r}, expected a non-empty list of names")
             return None
+    if not all([check_names(f"{field}.{key}", names, errors)  # a list: report both
+                for key, names in (("states", states), ("actions", actions))]):
+        return None
     return tuple(states), tuple(actions)
 
 
@@ -203,37 +206,61 @@ def from_functions(
 
     X1, U1 = names1
     X2, U2 = names2
-    index1, index2 = {x: i for i, x in enumerate(X1)}, {x: i for i, x in enumerate(X2)}
-    n1, n2, m1, m2 = len(X1), len(X2), len(U1), len(U2)
     names = {"x1": X1, "x2": X2, "u1": U1, "u2": U2, "t": range(horizon)}
-    arrays = {}
-
     table = _Table("initial", initial, ("x1", "x2"), names, errors)
-    arrays["initial"] = np.array([[table.number((a, b)) for b in X2] for a in X1])
-
+    arrays = {"initial": np.array([[table.number((a, b)) for b in X2] for a in X1])}
     if transition is None:
-        t1 = np.zeros((n1, m1, n1))
-        table = _Table("p1", p1, ("x1", "u1"), names, errors)
-        for (i, a), (j, u) in itertools.product(enumerate(X1), enumerate(U1)):
-            table.distribution((a, u), index1, t1[i, j], "x1'")
-        t2 = np.zeros((n1, n2, m1, m2, n2))
-        table = _Table("p2", p2, ("x1", "x2", "u1", "u2"), names, errors)
-        for (i, a), (k, b), (j, u), (l, v) in itertools.product(enumerate(X1), enumerate(X2),
-                                                                enumerate(U1), enumerate(U2)):
-            table.distribution((a, b, u, v), index2, t2[i, k, j, l], "x2'")
-        arrays["transition1"], arrays["transition2"] = t1, t2
+        arrays.update(_factored_transition(p1, p2, names, errors))
     else:
-        pairs = {(a, b): i * n2 + k for (i, a), (k, b) in itertools.product(enumerate(X1), enumerate(X2))}
-        joint = np.zeros((n1, n2, m1, m2, n1 * n2))
-        table = _Table("transition", transition, ("x1", "x2", "u1", "u2"), names, errors)
-        for (i, a), (k, b), (j, u), (l, v) in itertools.product(enumerate(X1), enumerate(X2),
-                                                                enumerate(U1), enumerate(U2)):
-            table.distribution((a, b, u, v), pairs, joint[i, k, j, l], "(x1', x2')")
-        arrays["transition"] = joint.reshape(n1, n2, m1, m2, n1, n2)
+        arrays.update(_joint_transition(transition, names, errors))
+    arrays.update(_objective(cost, reward, terminal_cost, terminal_reward, names, errors))
+    errors.raise_if_any()
 
+    try:
+        return TwoPlayerMDP.from_named_arrays(
+            arrays, horizon=horizon, discount=discount, name=name, description=description,
+            player1_states=X1, player1_actions=U1, player2_states=X2, player2_actions=U2)
+    except ProblemError as exc:
+        raise ProblemError([_builder_wording(m) for m in exc.errors], exc.omitted) from None
+
+
+def _factored_transition(p1, p2, names: dict, errors: ErrorList) -> dict[str, np.ndarray]:
+    """``transition1`` and ``transition2`` read from ``p1`` and ``p2``."""
+    X1, X2, U1, U2 = names["x1"], names["x2"], names["u1"], names["u2"]
+    index1, index2 = {x: i for i, x in enumerate(X1)}, {x: i for i, x in enumerate(X2)}
+    t1 = np.zeros((len(X1), len(U1), len(X1)))
+    table = _Table("p1", p1, ("x1", "u1"), names, errors)
+    for (i, a), (j, u) in itertools.product(enumerate(X1), enumerate(U1)):
+        table.distribution((a, u), index1, t1[i, j], "x1'")
+    t2 = np.zeros((len(X1), len(X2), len(U1), len(U2), len(X2)))
+    table = _Table("p2", p2, ("x1", "x2", "u1", "u2"), names, errors)
+    for (i, a), (k, b), (j, u), (l, v) in itertools.product(enumerate(X1), enumerate(X2),
+                                                            enumerate(U1), enumerate(U2)):
+        table.distribution((a, b, u, v), index2, t2[i, k, j, l], "x2'")
+    return {"transition1": t1, "transition2": t2}
+
+
+def _joint_transition(transition, names: dict, errors: ErrorList) -> dict[str, np.ndarray]:
+    """The joint ``transition`` read from the ``transition`` argument."""
+    X1, X2, U1, U2 = names["x1"], names["x2"], names["u1"], names["u2"]
+    n1, n2, m1, m2 = len(X1), len(X2), len(U1), len(U2)
+    pairs = {(a, b): i * n2 + k for (i, a), (k, b) in itertools.product(enumerate(X1), enumerate(X2))}
+    joint = np.zeros((n1, n2, m1, m2, n1 * n2))
+    table = _Table("transition", transition, ("x1", "x2", "u1", "u2"), names, errors)
+    for (i, a), (k, b), (j, u), (l, v) in itertools.product(enumerate(X1), enumerate(X2),
+                                                            enumerate(U1), enumerate(U2)):
+        table.distribution((a, b, u, v), pairs, joint[i, k, j, l], "(x1', x2')")
+    return {"transition": joint.reshape(n1, n2, m1, m2, n1, n2)}
+
+
+def _objective(cost, reward, terminal_cost, terminal_reward, names: dict,
+               errors: ErrorList) -> dict[str, np.ndarray]:
+    """The stage cost or reward (per stage if the function takes ``t``) and its terminal one."""
+    X1, X2, U1, U2 = names["x1"], names["x2"], names["u1"], names["u2"]
+    arrays = {}
     field = "cost" if cost is not None else "reward"
     source = cost if cost is not None else reward
-    stages = (None,) if not _takes_stage(source) else tuple(range(horizon))
+    stages = (None,) if not _takes_stage(source) else tuple(names["t"])
     labels = ("x1", "x2", "u1", "u2") if stages == (None,) else ("t", "x1", "x2", "u1", "u2")
     table = _Table(field, source, labels, names, errors)
     stage_tables = [np.array([[[[table.number(((t,) if t is not None else ()) + (a, b, u, v))
@@ -249,14 +276,7 @@ def from_functions(
     if terminal is not None:
         table = _Table(terminal_field, terminal, ("x1", "x2"), names, errors)
         arrays[terminal_field] = np.array([[table.number((a, b)) for b in X2] for a in X1])
-    errors.raise_if_any()
-
-    try:
-        return TwoPlayerMDP.from_arrays(
-            arrays.pop("initial"), horizon=horizon, discount=discount, name=name, description=description,
-            player1_states=X1, player1_actions=U1, player2_states=X2, player2_actions=U2, **arrays)
-    except ProblemError as exc:
-        raise ProblemError([_builder_wording(m) for m in exc.errors], exc.omitted) from None
+    return arrays
 
 
 def _builder_wording(message: str) -> str:

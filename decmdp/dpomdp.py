@@ -35,8 +35,9 @@ import itertools
 
 import numpy as np
 
+from decmdp.common import Sense
 from decmdp.errors import ProblemError
-from decmdp.model import Sense, TwoPlayerMDP
+from decmdp.model import TwoPlayerMDP
 from decmdp.pomdp.export import MAX_EXPORT_NUMBERS, export_horizon, index_legend, staged_states
 
 

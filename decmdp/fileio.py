@@ -17,10 +17,10 @@ from pathlib import Path
 
 import numpy as np
 
+from decmdp.common import Sense, write_text_atomic
 from decmdp.errors import ProblemError, counted
 from decmdp.inputfile import InputError, clip, listing, parse_json, read_bytes, shown
-from decmdp.model import Sense, TwoPlayerMDP, sense_field
-from decmdp.outputfile import write_text_atomic
+from decmdp.model import TwoPlayerMDP, field_layouts, sense_field, with_stages
 from decmdp.policy import POLICY_FORMAT
 from decmdp.validation import Axes, ErrorList, check_names
 
@@ -84,7 +84,30 @@ def loads(text: str, default_name: str = "unnamed", source: str = "<string>") ->
 
 
 def from_document(document, default_name: str = "unnamed") -> TwoPlayerMDP:
-    """Build a model from an already-parsed JSON document (dict)."""
+    """Build a model from an already-parsed JSON document (dict).
+
+    The document's structure and names are checked here (they are needed to
+    read the fields); the arrays read from it are validated once, by
+    :meth:`TwoPlayerMDP.from_named_arrays`.
+    """
+    names = _check_structure(document)
+    form = document["format"]
+    sense = Sense.MINIMIZE if "cost" in document else Sense.MAXIMIZE
+    layouts = field_layouts(*names, sense)
+    arrays = _read_fields(document, form, layouts)
+    X1, U1, X2, U2 = names
+    return TwoPlayerMDP.from_named_arrays(
+        arrays,
+        horizon=document["horizon"],
+        discount=document.get("discount", 1.0),
+        player1_states=X1, player1_actions=U1, player2_states=X2, player2_actions=U2,
+        name=document.get("name", default_name),
+        description=document.get("description", ""),
+    )
+
+
+def _check_structure(document) -> tuple[tuple[str, ...], ...]:
+    """Keys, format, required fields and the four name lists ``(X1, U1, X2, U2)``."""
     errors = ErrorList()
     if not isinstance(document, dict):
         raise ProblemError(f"file: top level is {_kind(document)}, expected a JSON object")
@@ -120,21 +143,12 @@ def from_document(document, default_name: str = "unnamed") -> TwoPlayerMDP:
             elif check_names(field, block[key], errors):
                 names[field] = tuple(block[key])
     errors.raise_if_any()
+    return tuple(names[f"{player}.{key}"] for player in ("player1", "player2") for key in _PLAYER_KEYS)
 
-    X1, U1 = names["player1.states"], names["player1.actions"]
-    X2, U2 = names["player2.states"], names["player2.actions"]
-    sense = Sense.MINIMIZE if "cost" in document else Sense.MAXIMIZE
-    layouts = {
-        "initial": [("x1", X1), ("x2", X2)],
-        "transition1": [("x1", X1), ("u1", U1), ("x1'", X1)],
-        "transition2": [("x1", X1), ("x2", X2), ("u1", U1), ("u2", U2), ("x2'", X2)],
-        "transition": [("x1", X1), ("x2", X2), ("u1", U1), ("u2", U2), ("x1'", X1), ("x2'", X2)],
-        sense_field(sense, False): [("x1", X1), ("x2", X2), ("u1", U1), ("u2", U2)],
-        sense_field(sense, True): [("x1", X1), ("x2", X2)],
-        # read the other sense's terminal too, so that from_arrays reports the mismatch
-        sense_field(Sense.MAXIMIZE if sense is Sense.MINIMIZE else Sense.MINIMIZE, True):
-            [("x1", X1), ("x2", X2)],
-    }
+
+def _read_fields(document: dict, form: str, layouts: dict) -> dict[str, np.ndarray]:
+    """The arrays of the fields the document gives, each in its layout (size checked first)."""
+    errors = ErrorList()
     reader = _read_sparse if form == SPARSE else _read_dense
     horizon = document["horizon"]
     stages = horizon if isinstance(horizon, int) and not isinstance(horizon, bool) and horizon > 0 else 1
@@ -146,7 +160,7 @@ def from_document(document, default_name: str = "unnamed") -> TwoPlayerMDP:
     arrays = {}
     for field, (n_stages, layout) in planned.items():
         if n_stages is not None:
-            layout = [_stage_axes(n_stages)] + layout
+            layout = with_stages(layout, n_stages)
         array = reader(document[field], field, layout, errors)
         if array is not None:
             arrays[field] = array
@@ -158,22 +172,7 @@ def from_document(document, default_name: str = "unnamed") -> TwoPlayerMDP:
     # that a name list that disagrees with the arrays is reported as such
     _check_model_size(planned, errors)
     errors.raise_if_any()
-
-    return TwoPlayerMDP.from_arrays(
-        arrays["initial"],
-        horizon=document["horizon"],
-        transition1=arrays.get("transition1"),
-        transition2=arrays.get("transition2"),
-        transition=arrays.get("transition"),
-        cost=arrays.get("cost"),
-        reward=arrays.get("reward"),
-        terminal_cost=arrays.get("terminal_cost"),
-        terminal_reward=arrays.get("terminal_reward"),
-        discount=document.get("discount", 1.0),
-        player1_states=X1, player1_actions=U1, player2_states=X2, player2_actions=U2,
-        name=document.get("name", default_name),
-        description=document.get("description", ""),
-    )
+    return arrays
 
 
 def _looks_sparse(document: dict, fields) -> bool:
@@ -228,10 +227,6 @@ def _time_varying(value, depth: int) -> bool:
     return isinstance(probe, list)
 
 
-def _stage_axes(n_stages: int):
-    return ("t", tuple(str(t) for t in range(n_stages)))
-
-
 def _stage_count(value, field: str, layout, form: str, stages: int) -> int | None:
     """The number of stages of a time-varying cost or reward (its first axis ``t``); None if not.
 
@@ -275,7 +270,7 @@ def _read_dense(value, field: str, layout, errors: ErrorList):
     """Nested lists; their lengths are checked before anything is allocated."""
     axes = Axes(field, layout)
     flat: list[float] = []
-    before = len(errors.messages) + errors.omitted
+    before = errors.total
 
     def walk(node, index):
         depth = len(index)
@@ -301,7 +296,7 @@ def _read_dense(value, field: str, layout, errors: ErrorList):
         walk(value, ())
     except RecursionError:
         errors.add(f"{field}: nested too deeply")
-    if len(errors.messages) + errors.omitted != before:
+    if errors.total != before:
         return None
     return np.array(flat, dtype=np.float64).reshape(axes.shape)
 
@@ -318,7 +313,7 @@ def _read_sparse(value, field: str, layout, errors: ErrorList):
     axes = Axes(field, layout)
     positions = [{name: i for i, name in enumerate(names)} for _, names in layout]
     out = np.zeros(axes.shape)
-    before = len(errors.messages) + errors.omitted
+    before = errors.total
     for k, entry in enumerate(value):
         where = f"{field} entry {k}"
         if not isinstance(entry, list) or len(entry) != len(layout) + 1:
@@ -344,7 +339,7 @@ def _read_sparse(value, field: str, layout, errors: ErrorList):
                 break
         else:
             out[tuple(selector)] = float(number)
-    return out if len(errors.messages) + errors.omitted == before else None
+    return out if errors.total == before else None
 
 
 # --------------------------------------------------------------------- writing

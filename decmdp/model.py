@@ -1,11 +1,12 @@
 """The two-player problem: an immutable, validated, normalized record.
 
 :class:`TwoPlayerMDP` is the one form every later layer reads.  It is built
-only through :meth:`TwoPlayerMDP.from_arrays` (the Python API; also
-:meth:`TwoPlayerMDP.from_functions`, which fills the arrays from functions of
-names) or the file readers in :mod:`decmdp.fileio`, all of which validate
-everything once (the contract is ``docs/format.md``).  After that the record
-is trusted:
+only through :meth:`TwoPlayerMDP.from_arrays` (the Python API) or
+:meth:`TwoPlayerMDP.from_named_arrays` (for readers that fill the arrays by
+names they have checked: the file readers in :mod:`decmdp.fileio` and
+:meth:`TwoPlayerMDP.from_functions`); either validates everything once, with
+the checks of :mod:`decmdp.validation` (the contract is ``docs/format.md``).
+After that the record is trusted:
 
 * costs are stored in **minimization form** (a reward problem keeps
   ``-reward``) and :attr:`TwoPlayerMDP.sense` remembers the file's sense;
@@ -20,11 +21,11 @@ Axis order is always ``x1, x2, u1, u2`` for conditioning, next-state axes last.
 from __future__ import annotations
 
 import dataclasses
-import enum
 from collections.abc import Sequence
 
 import numpy as np
 
+from decmdp.common import Sense
 from decmdp.errors import counted
 from decmdp.inputfile import is_text, shown
 from decmdp.validation import (
@@ -38,18 +39,6 @@ from decmdp.validation import (
     check_one_sided_coupling,
     check_value_range,
 )
-
-
-class Sense(str, enum.Enum):
-    """Whether the objective is a cost to minimize or a reward to maximize."""
-
-    MINIMIZE = "minimize"
-    MAXIMIZE = "maximize"
-
-    @property
-    def sign(self) -> float:
-        """+1 for costs, -1 for rewards: ``user value = sign * internal value``."""
-        return 1.0 if self is Sense.MINIMIZE else -1.0
 
 
 def _frozen(array: np.ndarray) -> np.ndarray:
@@ -207,12 +196,10 @@ class TwoPlayerMDP:
         if check_horizon(horizon, errors):
             _check_cost_stages(self.cost, int(horizon), errors)
         errors.raise_if_any()
-        states = [("x1", self.player1_states), ("x2", self.player2_states)]
-        axes = states + [("u1", self.player1_actions), ("u2", self.player2_actions)]
-        if self.is_time_varying:
-            axes = [("t", [str(t) for t in range(self.cost.shape[0])])] + axes
-        check_value_range(self.user_cost(), Axes(sense_field(self.sense, False), axes), self.user_terminal(),
-                          Axes(sense_field(self.sense, True), states), int(horizon), self.discount, errors)
+        names = (self.player1_states, self.player1_actions, self.player2_states, self.player2_actions)
+        axes = _field_axes(names, self.sense, self.cost)
+        check_value_range(self.user_cost(), axes[sense_field(self.sense, False)], self.user_terminal(),
+                          axes[sense_field(self.sense, True)], int(horizon), self.discount, errors)
         errors.raise_if_any()
         return dataclasses.replace(self, horizon=int(horizon))
 
@@ -284,96 +271,95 @@ class TwoPlayerMDP:
         sense, stage, terminal, terminal_field = _pick_sense(cost, reward, terminal_cost,
                                                              terminal_reward, errors)
         errors.raise_if_any()
-        arrays = {}
-        for field, value in (("initial", initial), ("transition1", transition1),
-                             ("transition2", transition2), ("transition", transition),
-                             (sense_field(sense, False), stage), (terminal_field, terminal)):
-            if value is None:
-                continue
-            try:
-                arrays[field] = np.array(value, dtype=np.float64)
-            except (TypeError, ValueError, OverflowError) as exc:
-                errors.add(f"{field}: not a rectangular array of numbers ({exc})")
-        errors.raise_if_any()
-
-        factored = transition is None
-        if factored and (transition1 is None or transition2 is None):
-            missing = " and ".join(f for f, v in (("transition1", transition1), ("transition2", transition2))
-                                   if v is None)
-            errors.add(f"{missing}: missing; give transition1 and transition2, or a joint transition")
-        if not factored and (transition1 is not None or transition2 is not None):
-            errors.add("transition: give either transition1 and transition2, or a joint transition, not both")
-        errors.raise_if_any()
-
         cost_field = sense_field(sense, False)
-        sizes = _infer_sizes(arrays, factored, cost_field, errors)
+        arrays = _float_arrays({"initial": initial, "transition1": transition1, "transition2": transition2,
+                                "transition": transition, cost_field: stage, terminal_field: terminal}, errors)
         errors.raise_if_any()
-        names = {}
-        for field, given, size in (("player1.states", player1_states, sizes["n1"]),
-                                   ("player1.actions", player1_actions, sizes["m1"]),
-                                   ("player2.states", player2_states, sizes["n2"]),
-                                   ("player2.actions", player2_actions, sizes["m2"])):
-            if given is None:
-                names[field] = tuple(str(i) for i in range(size))
-            elif isinstance(given, (list, tuple)):
-                names[field] = tuple(given)
-            else:
-                errors.add(f"{field}: is {shown(given)}, expected a list of {size} names")
-                continue
-            check_names(field, list(names[field]), errors)
-        ok_h = check_horizon(horizon, errors)
-        check_discount(discount, errors)
-        for field, value in (("name", name), ("description", description)):
-            if not isinstance(value, str):
-                errors.add(f"{field}: is {shown(value)}, expected a string")
-            elif not is_text(value):
-                errors.add(f"{field}: {shown(value)} holds a lone surrogate, which is not text")
+        _check_transition_form(arrays, errors)
         errors.raise_if_any()
+        sizes = _infer_sizes(arrays, cost_field, errors)
+        errors.raise_if_any()
+        names = _names_or_defaults((player1_states, player1_actions, player2_states, player2_actions),
+                                   sizes, errors)
+        _check_scalars(horizon, discount, name, description, errors)
+        errors.raise_if_any()
+        _check_shapes(arrays, _field_axes(names, sense, arrays[cost_field]), errors)
+        errors.raise_if_any()
+        return cls._validated(arrays, names, sense, horizon, discount, name, description)
 
-        X1, X2 = names["player1.states"], names["player2.states"]
-        U1, U2 = names["player1.actions"], names["player2.actions"]
-        layouts = {
-            "initial": [("x1", X1), ("x2", X2)],
-            "transition1": [("x1", X1), ("u1", U1), ("x1'", X1)],
-            "transition2": [("x1", X1), ("x2", X2), ("u1", U1), ("u2", U2), ("x2'", X2)],
-            "transition": [("x1", X1), ("x2", X2), ("u1", U1), ("u2", U2), ("x1'", X1), ("x2'", X2)],
-            cost_field: [("x1", X1), ("x2", X2), ("u1", U1), ("u2", U2)],
-            terminal_field: [("x1", X1), ("x2", X2)],
-        }
-        if cost_field in arrays and arrays[cost_field].ndim == 5:
-            stages = [str(t) for t in range(arrays[cost_field].shape[0])]
-            layouts[cost_field] = [("t", stages)] + layouts[cost_field]
-        for field, array in arrays.items():
-            axes = Axes(field, layouts[field])
-            if array.shape != axes.shape:
-                expected = "".join(f"[{lab}]" for lab, _ in axes.axes)
-                errors.add(f"{field}: has shape {array.shape}, expected {axes.shape} = {expected}")
-        errors.raise_if_any()
+    @classmethod
+    def from_named_arrays(
+        cls,
+        arrays,
+        *,
+        horizon: int,
+        discount,
+        player1_states: Sequence[str],
+        player1_actions: Sequence[str],
+        player2_states: Sequence[str],
+        player2_actions: Sequence[str],
+        name,
+        description,
+    ) -> "TwoPlayerMDP":
+        """Validate arrays that a reader filled from names it has checked.
 
-        check_distributions(arrays["initial"], Axes("initial", layouts["initial"]), 2, errors)
-        if factored:
-            check_distributions(arrays["transition1"], Axes("transition1", layouts["transition1"]), 1, errors)
-            check_distributions(arrays["transition2"], Axes("transition2", layouts["transition2"]), 1, errors)
-        else:
-            axes = Axes("transition", layouts["transition"])
-            before = len(errors.messages) + errors.omitted
-            check_distributions(arrays["transition"], axes, 2, errors)
-            if len(errors.messages) + errors.omitted == before:
-                check_one_sided_coupling(arrays["transition"], axes, errors)
-        check_finite(arrays[cost_field], Axes(cost_field, layouts[cost_field]), errors)
+        The file reader and :func:`decmdp.builder.from_functions` check the
+        names first (they need them to read anything) and give every array
+        the layout of :func:`field_layouts`; this validates everything else,
+        exactly as :meth:`from_arrays` does, without checking the names and
+        shapes again.
+
+        Parameters
+        ----------
+        arrays : mapping of str to ndarray
+            Float arrays by field name (``initial``, ``transition1``,
+            ``transition2`` or ``transition``, ``cost`` or ``reward``,
+            optionally ``terminal_cost`` or ``terminal_reward``), shaped as
+            :func:`field_layouts` says (a per-stage cost with a leading
+            ``t`` axis).
+        horizon, discount, name, description
+            As given; validated here.
+        player1_states, player1_actions, player2_states, player2_actions : sequence of str
+            Names already checked with :func:`decmdp.validation.check_names`.
+
+        Raises
+        ------
+        ProblemError
+            As :meth:`from_arrays`.
+        """
+        errors = ErrorList()
+        sense, *_ = _pick_sense(arrays.get("cost"), arrays.get("reward"), arrays.get("terminal_cost"),
+                                arrays.get("terminal_reward"), errors)
+        errors.raise_if_any()
+        _check_transition_form(arrays, errors)
+        errors.raise_if_any()
+        _check_scalars(horizon, discount, name, description, errors)
+        errors.raise_if_any()
+        names = tuple(tuple(given) for given in (player1_states, player1_actions,
+                                                 player2_states, player2_actions))
+        return cls._validated(arrays, names, sense, horizon, discount, name, description)
+
+    @classmethod
+    def _validated(cls, arrays, names, sense: Sense, horizon, discount, name: str,
+                   description: str) -> "TwoPlayerMDP":
+        """Check the contents of arrays whose layout holds, and build the record."""
+        errors = ErrorList()
+        cost_field, terminal_field = sense_field(sense, False), sense_field(sense, True)
+        axes = _field_axes(names, sense, arrays[cost_field])
+        _check_probabilities(arrays, axes, errors)
+        check_finite(arrays[cost_field], axes[cost_field], errors)
         if terminal_field in arrays:
-            check_finite(arrays[terminal_field], Axes(terminal_field, layouts[terminal_field]), errors)
-        if ok_h:
-            _check_cost_stages(arrays[cost_field], int(horizon), errors)
+            check_finite(arrays[terminal_field], axes[terminal_field], errors)
+        _check_cost_stages(arrays[cost_field], int(horizon), errors)
         errors.raise_if_any()
-        check_value_range(arrays[cost_field], Axes(cost_field, layouts[cost_field]), arrays.get(terminal_field),
-                          Axes(terminal_field, layouts[terminal_field]), int(horizon), float(discount), errors)
+        check_value_range(arrays[cost_field], axes[cost_field], arrays.get(terminal_field),
+                          axes[terminal_field], int(horizon), float(discount), errors)
         errors.raise_if_any()
 
-        sign = sense.sign
-        stage_cost = arrays[cost_field] * sign
+        X1, U1, X2, U2 = names
+        factored = "transition" not in arrays
         has_terminal = terminal_field in arrays
-        terminal_min = arrays[terminal_field] * sign if has_terminal else np.zeros((len(X1), len(X2)))
+        terminal_min = arrays[terminal_field] * sense.sign if has_terminal else np.zeros((len(X1), len(X2)))
         return cls(
             name=name,
             description=description,
@@ -388,7 +374,7 @@ class TwoPlayerMDP:
             transition1=_frozen(arrays["transition1"]) if factored else None,
             transition2=_frozen(arrays["transition2"]) if factored else None,
             transition=None if factored else _frozen(arrays["transition"]),
-            cost=_frozen(stage_cost),
+            cost=_frozen(arrays[cost_field] * sense.sign),
             terminal_cost=_frozen(terminal_min),
             has_terminal=has_terminal,
         )
@@ -440,25 +426,131 @@ def _pick_sense(cost, reward, terminal_cost, terminal_reward, errors: ErrorList)
     return Sense.MAXIMIZE, reward, terminal_reward, "terminal_reward"
 
 
-def _infer_sizes(arrays, factored: bool, cost_field: str, errors: ErrorList) -> dict[str, int]:
-    """Read n1, n2 from ``initial`` and m1, m2 from the transition."""
-    sizes = {"n1": 0, "n2": 0, "m1": 0, "m2": 0}
+def field_layouts(player1_states, player1_actions, player2_states, player2_actions,
+                  sense: Sense) -> dict[str, list]:
+    """The axes of every field of a problem, as ``[(label, names), ...]``.
+
+    Keyed in the order a problem file lists the fields: ``initial``, the
+    transitions, the stage objective of ``sense``, its terminal objective,
+    then the other sense's terminal objective (a mistake that is reported).
+    A per-stage objective adds a leading ``t`` axis (:func:`with_stages`).
+    """
+    X1, U1, X2, U2 = player1_states, player1_actions, player2_states, player2_actions
+    other = Sense.MAXIMIZE if sense is Sense.MINIMIZE else Sense.MINIMIZE
+    return {
+        "initial": [("x1", X1), ("x2", X2)],
+        "transition1": [("x1", X1), ("u1", U1), ("x1'", X1)],
+        "transition2": [("x1", X1), ("x2", X2), ("u1", U1), ("u2", U2), ("x2'", X2)],
+        "transition": [("x1", X1), ("x2", X2), ("u1", U1), ("u2", U2), ("x1'", X1), ("x2'", X2)],
+        sense_field(sense, False): [("x1", X1), ("x2", X2), ("u1", U1), ("u2", U2)],
+        sense_field(sense, True): [("x1", X1), ("x2", X2)],
+        sense_field(other, True): [("x1", X1), ("x2", X2)],
+    }
+
+
+def with_stages(layout: list, n_stages: int) -> list:
+    """``layout`` with a leading stage axis ``t`` of ``n_stages`` entries."""
+    return [("t", tuple(str(t) for t in range(n_stages)))] + list(layout)
+
+
+def _field_axes(names, sense: Sense, cost: np.ndarray) -> dict[str, Axes]:
+    """:class:`Axes` of every field, the stage objective's with its stages when ``cost`` has them."""
+    layouts = field_layouts(*names, sense)
+    cost_field = sense_field(sense, False)
+    if cost.ndim == 5:
+        layouts[cost_field] = with_stages(layouts[cost_field], cost.shape[0])
+    return {field: Axes(field, layout) for field, layout in layouts.items()}
+
+
+def _float_arrays(given: dict, errors: ErrorList) -> dict[str, np.ndarray]:
+    """The fields that were given, as float64 arrays."""
+    arrays = {}
+    for field, value in given.items():
+        if value is None:
+            continue
+        try:
+            arrays[field] = np.array(value, dtype=np.float64)
+        except (TypeError, ValueError, OverflowError) as exc:
+            errors.add(f"{field}: not a rectangular array of numbers ({exc})")
+    return arrays
+
+
+def _check_transition_form(arrays, errors: ErrorList) -> None:
+    """Either ``transition1`` and ``transition2`` (factored) or a joint ``transition``."""
+    if "transition" not in arrays:
+        missing = " and ".join(f for f in ("transition1", "transition2") if f not in arrays)
+        if missing:
+            errors.add(f"{missing}: missing; give transition1 and transition2, or a joint transition")
+    elif "transition1" in arrays or "transition2" in arrays:
+        errors.add("transition: give either transition1 and transition2, or a joint transition, not both")
+
+
+def _names_or_defaults(given, sizes, errors: ErrorList) -> tuple[tuple[str, ...], ...]:
+    """The four name lists (``"0", "1", ...`` where none was given), checked."""
+    names = []
+    for field, names_given, size in zip(("player1.states", "player1.actions", "player2.states",
+                                         "player2.actions"), given, sizes):
+        if names_given is None:
+            names.append(tuple(str(i) for i in range(size)))
+        elif isinstance(names_given, (list, tuple)):
+            names.append(tuple(names_given))
+        else:
+            errors.add(f"{field}: is {shown(names_given)}, expected a list of {size} names")
+            names.append(())
+            continue
+        check_names(field, list(names[-1]), errors)
+    return tuple(names)
+
+
+def _check_scalars(horizon, discount, name, description, errors: ErrorList) -> None:
+    """The horizon, the discount, and name and description as text."""
+    check_horizon(horizon, errors)
+    check_discount(discount, errors)
+    for field, value in (("name", name), ("description", description)):
+        if not isinstance(value, str):
+            errors.add(f"{field}: is {shown(value)}, expected a string")
+        elif not is_text(value):
+            errors.add(f"{field}: {shown(value)} holds a lone surrogate, which is not text")
+
+
+def _check_shapes(arrays, axes: dict[str, Axes], errors: ErrorList) -> None:
+    """Every array has the shape its names give."""
+    for field, array in arrays.items():
+        if array.shape != axes[field].shape:
+            expected = "".join(f"[{lab}]" for lab, _ in axes[field].axes)
+            errors.add(f"{field}: has shape {array.shape}, expected {axes[field].shape} = {expected}")
+
+
+def _check_probabilities(arrays, axes, errors: ErrorList) -> None:
+    """Initial and transition distributions; a joint transition's coupling once they are valid."""
+    check_distributions(arrays["initial"], axes["initial"], 2, errors)
+    if "transition" not in arrays:
+        check_distributions(arrays["transition1"], axes["transition1"], 1, errors)
+        check_distributions(arrays["transition2"], axes["transition2"], 1, errors)
+        return
+    before = errors.total
+    check_distributions(arrays["transition"], axes["transition"], 2, errors)
+    if errors.total == before:
+        check_one_sided_coupling(arrays["transition"], axes["transition"], errors)
+
+
+def _infer_sizes(arrays, cost_field: str, errors: ErrorList) -> tuple[int, int, int, int]:
+    """Read n1, n2 from ``initial`` and m1, m2 from the transition: ``(n1, m1, n2, m2)``."""
     init = arrays["initial"]
     if init.ndim != 2 or 0 in init.shape:
         errors.add(f"initial: has shape {init.shape}, expected a non-empty [x1][x2] matrix")
-        return sizes
-    sizes["n1"], sizes["n2"] = init.shape
+        return (0, 0, 0, 0)
+    factored = "transition" not in arrays
     source = arrays["transition2"] if factored else arrays["transition"]
     field = "transition2" if factored else "transition"
     if source.ndim < 4 or 0 in source.shape:
         errors.add(f"{field}: has shape {source.shape}, expected "
                    + ("[x1][x2][u1][u2][x2']" if factored else "[x1][x2][u1][u2][x1'][x2']"))
-        return sizes
-    sizes["m1"], sizes["m2"] = source.shape[2], source.shape[3]
+        return (0, 0, 0, 0)
     if arrays[cost_field].ndim not in (4, 5):
         errors.add(f"{cost_field}: has shape {arrays[cost_field].shape}, expected [x1][x2][u1][u2] "
                    "or [t][x1][x2][u1][u2]")
-    return sizes
+    return (init.shape[0], source.shape[2], init.shape[1], source.shape[3])
 
 
 def _check_cost_stages(cost: np.ndarray, horizon: int, errors: ErrorList) -> None:

@@ -21,7 +21,8 @@ from decmdp.core.infinite import close_cycles, infinite_value_iteration
 from decmdp.core.prune import LPSolver
 from decmdp.core.types import StageStats, StageValue
 from decmdp.core.value_iteration import Method, backup_stage, repeating_from
-from decmdp.model import Sense, TwoPlayerMDP
+from decmdp.common import Sense
+from decmdp.model import TwoPlayerMDP
 from decmdp.pipeline import (DEFAULT_EPSILON, DEFAULT_MAX_VECTORS, check_infinite_request, finite_stages,
                              require_finite, start_rows, value_error_bound)
 from decmdp.policy import INFINITE, PolicyGraph, policy_from_stages

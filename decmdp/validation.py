@@ -1,17 +1,24 @@
-"""Validation of a two-player problem, once, with messages that name indices.
+"""Validation of a problem, once, with messages that name indices.
 
-Every check appends to an :class:`ErrorList`; the caller raises one
+Every check appends to an :class:`ErrorList` (one cap,
+:data:`MAX_LISTED_ERRORS`, for every problem kind); the caller raises one
 :class:`~decmdp.errors.ProblemError` carrying all of them.  Messages name the
 field and the indices by name, e.g.
 ``transition2[x1=a, x2=hi, u1=go, u2=act]: sums to 0.97, expected 1``.
+
+:func:`distribution_faults` finds what keeps an array from holding
+probability distributions; the two-player checks here and the ``.POMDP``
+model (:mod:`decmdp.pomdp.model`) both word their messages from it.
 """
 
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 import numpy as np
 
+from decmdp.common import number_text
 from decmdp.errors import ProblemError
 from decmdp.inputfile import is_text, shown
 from decmdp.tolerances import DEFAULT_TOLERANCES
@@ -40,6 +47,11 @@ class ErrorList:
 
     def __bool__(self) -> bool:
         return bool(self.messages)
+
+    @property
+    def total(self) -> int:
+        """How many violations were recorded, listed or counted."""
+        return len(self.messages) + self.omitted
 
     def raise_if_any(self) -> None:
         """Raise :class:`ProblemError` with every recorded message, if any."""
@@ -78,7 +90,7 @@ class Axes:
 
 
 def _fmt(x: float) -> str:
-    return f"{x:.12g}"
+    return number_text(x, 12)
 
 
 def check_finite(values: np.ndarray, axes: Axes, errors: ErrorList) -> bool:
@@ -89,9 +101,96 @@ def check_finite(values: np.ndarray, axes: Axes, errors: ErrorList) -> bool:
     return len(bad) == 0
 
 
+NOT_FINITE, NEGATIVE, BAD_SUM = "not finite", "negative", "bad sum"
+"""The kinds of :class:`DistributionFault`, in the order a row reports them."""
+
+
+class DistributionFault(NamedTuple):
+    """One reason an array does not hold distributions (see :func:`distribution_faults`).
+
+    Attributes
+    ----------
+    kind : str
+        :data:`NOT_FINITE` or :data:`NEGATIVE` (an entry), or :data:`BAD_SUM`
+        (a whole distribution).
+    index : tuple of int
+        The entry's full index, or for :data:`BAD_SUM` the index of the
+        distribution (its leading axes; ``()`` when there is one).
+    value : float
+        The entry, or the sum.
+    """
+
+    kind: str
+    index: tuple[int, ...]
+    value: float
+
+
+def distribution_faults(values: np.ndarray, n_outcome_axes: int, tol: float,
+                        exact_sums: bool = False) -> list[DistributionFault]:
+    """Everything that keeps ``values`` from holding distributions over its last axes.
+
+    A distribution (one index of the leading axes) is valid when all its
+    entries are finite and ``>= 0`` and its sum is within ``tol`` of 1.  The
+    sum of a distribution with a non-finite entry is not judged.
+
+    Parameters
+    ----------
+    values : ndarray
+        The probabilities; the last ``n_outcome_axes`` axes are the outcome.
+    n_outcome_axes : int
+        How many trailing axes form one distribution (at least 1).
+    tol : float
+        Allowed absolute deviation of a sum from 1.
+    exact_sums : bool, default False
+        Judge and report the sums of suspect distributions (a bad numpy sum
+        or a negative entry) with :func:`math.fsum` instead of numpy's sum.
+
+    Returns
+    -------
+    list of DistributionFault
+        Ordered by distribution (C order), and within one: non-finite
+        entries, negative entries, the sum.  A stable sort by ``kind``
+        (:func:`faults_by_kind`) lists all entries of one kind first.
+    """
+    lead = values.ndim - n_outcome_axes
+    outcome = tuple(range(lead, values.ndim))
+    with np.errstate(invalid="ignore", over="ignore"):
+        finite = np.isfinite(values)
+        negative = finite & (values < 0)
+        sums = np.asarray(values.sum(axis=outcome))
+        sum_ok = np.abs(sums - 1.0) <= tol
+    finite_rows = finite.all(axis=outcome)
+    negative_rows = negative.any(axis=outcome)
+    bad_rows = ~(finite_rows & ~negative_rows & sum_ok)
+    faults = []
+    for row in np.argwhere(bad_rows):
+        row = tuple(int(i) for i in row)
+        block, row_finite = values[row], finite[row]
+        for kind, mask in ((NOT_FINITE, ~row_finite), (NEGATIVE, negative[row])):
+            faults.extend(DistributionFault(kind, row + tuple(int(i) for i in j), block[tuple(j)])
+                          for j in np.argwhere(mask))
+        if not finite_rows[row]:
+            continue
+        total = float(sums[row])
+        if exact_sums:
+            total = math.fsum(block.ravel().tolist())
+        if not abs(total - 1.0) <= tol:
+            faults.append(DistributionFault(BAD_SUM, row, total))
+    return faults
+
+
+def faults_by_kind(faults: list[DistributionFault]) -> list[DistributionFault]:
+    """``faults`` with every non-finite entry first, then negative entries, then sums."""
+    order = (NOT_FINITE, NEGATIVE, BAD_SUM)
+    return sorted(faults, key=lambda fault: order.index(fault.kind))
+
+
 def check_distributions(values: np.ndarray, axes: Axes, n_outcome_axes: int,
                         errors: ErrorList, tol: float = DEFAULT_TOLERANCES.probability) -> None:
     """Check that ``values`` holds distributions over its last axes.
+
+    Non-finite entries are reported alone (nothing else is judged then);
+    otherwise every negative entry, then every sum that is not 1.
 
     Parameters
     ----------
@@ -106,20 +205,17 @@ def check_distributions(values: np.ndarray, axes: Axes, n_outcome_axes: int,
     tol : float
         Allowed absolute deviation of a sum from 1.
     """
-    if not check_finite(values, axes, errors):
-        return
-    for index in np.argwhere(values < 0):
-        errors.add(f"{axes.label(tuple(index))}: is {_fmt(values[tuple(index)])}, expected a probability >= 0")
-    outcome = tuple(range(values.ndim - n_outcome_axes, values.ndim))
-    sums = values.sum(axis=outcome) if outcome else values
+    faults = faults_by_kind(distribution_faults(values, n_outcome_axes, tol))
+    if any(fault.kind == NOT_FINITE for fault in faults):
+        faults = [fault for fault in faults if fault.kind == NOT_FINITE]
     condition = axes.prefix(values.ndim - n_outcome_axes)
-    sums = np.atleast_1d(sums) if condition.axes == [] else sums
-    if not condition.axes:
-        if abs(float(sums[0]) - 1.0) > tol:
-            errors.add(f"{axes.field}: sums to {_fmt(float(sums[0]))}, expected 1")
-        return
-    for index in np.argwhere(np.abs(sums - 1.0) > tol):
-        errors.add(f"{condition.label(tuple(index))}: sums to {_fmt(float(sums[tuple(index)]))}, expected 1")
+    for kind, index, value in faults:
+        if kind == NOT_FINITE:
+            errors.add(f"{axes.label(index)}: is {_fmt(value)}, expected a finite number")
+        elif kind == NEGATIVE:
+            errors.add(f"{axes.label(index)}: is {_fmt(value)}, expected a probability >= 0")
+        else:
+            errors.add(f"{condition.label(index)}: sums to {_fmt(value)}, expected 1")
 
 
 def check_one_sided_coupling(transition: np.ndarray, axes: Axes, errors: ErrorList,

@@ -18,11 +18,11 @@ from hypothesis import strategies as st
 
 import decmdp
 from decmdp import cli
+from decmdp.common import write_text_atomic
 from decmdp.dot import label, quote
 from decmdp.errors import VectorLimitError
 from decmdp.fileio import to_document
 from decmdp.inputfile import parse_json
-from decmdp.outputfile import write_text_atomic
 from decmdp.policy import policy_from_document
 from decmdp.pomdp import parse_pomdp
 from decmdp.pomdp.export import export_horizon, export_text

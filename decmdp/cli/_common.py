@@ -12,6 +12,8 @@ import time
 
 import click
 
+from decmdp.common import number_text as fmt  # noqa: F401  (the CLI's number format)
+
 EXIT_BAD_INPUT = 2
 EXIT_LIMIT = 3
 EXIT_INTERRUPTED = 130
@@ -69,7 +71,7 @@ def handle_errors(command):
 
 
 def _in_worker_thread(command, args, kwargs):
-    from decmdp.outputfile import forget_writes
+    from decmdp.common import forget_writes
 
     forget_writes()
     outcome = {}
@@ -95,7 +97,7 @@ def _in_worker_thread(command, args, kwargs):
 
 def _exit_interrupted() -> None:
     """Remove the temporary files in flight and leave at once (the kernel may still run)."""
-    from decmdp.outputfile import abandon_writes
+    from decmdp.common import abandon_writes
 
     written = abandon_writes()
     from decmdp.core.dask_executor import cancel_all
@@ -178,7 +180,7 @@ def check_outputs(paths, force: bool) -> None:
     """Before any work: outputs are distinct, writable, and none is overwritten unasked."""
     from pathlib import Path
 
-    from decmdp.outputfile import check_output
+    from decmdp.common import check_output
 
     seen = set()
     for path in (Path(p) for p in paths if p is not None):
@@ -205,10 +207,6 @@ def _finite_or_null(value):
     if isinstance(value, (list, tuple)):
         return [_finite_or_null(v) for v in value]
     return value
-
-
-def fmt(x: float) -> str:
-    return f"{x:.10g}"
 
 
 infinite_option = click.option(

@@ -64,8 +64,8 @@ def pomdp_solve(file, horizon, infinite, epsilon, as_json, alpha, dot, max_vecto
       decmdp pomdp solve tiger.POMDP --horizon 10 --alpha tiger.alpha
       decmdp pomdp solve tiger.POMDP --infinite --epsilon 1e-6 --dot tiger.dot
     """
+    from decmdp.common import write_text_atomic
     from decmdp.errors import ProblemError
-    from decmdp.outputfile import write_text_atomic
     from decmdp.pomdp import read_pomdp
     from decmdp.pomdp.solver import solve as solve_pomdp
     from decmdp.pomdp.solver import solve_infinite
@@ -145,7 +145,7 @@ def export_pomdp(file, output, horizon, force):
       decmdp pomdp solve problem.POMDP --horizon 4
     """
     import decmdp
-    from decmdp.outputfile import write_text_atomic
+    from decmdp.common import write_text_atomic
     from decmdp.pomdp.export import export_horizon, export_text
 
     check_outputs([output], force)

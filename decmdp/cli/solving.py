@@ -54,8 +54,8 @@ def solve(file, horizon, infinite, epsilon, method, as_json, output, dot, max_ve
       decmdp solve problem.json --scheduler tcp://10.0.0.5:8786
     """
     import decmdp
+    from decmdp.common import write_text_atomic
     from decmdp.errors import ProblemError
-    from decmdp.outputfile import write_text_atomic
     from decmdp.solver import DEFAULT_EPSILON, DEFAULT_MAX_VECTORS
 
     if infinite and horizon is not None:

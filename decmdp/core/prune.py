@@ -67,9 +67,9 @@ from typing import NamedTuple
 import numpy as np
 
 from decmdp._numba import kernel
+from decmdp.common import parse_choice
 from decmdp.core.executors import SERIAL, Executor
 from decmdp.core.lp import DOUBT, witness_decide_highs, witness_merge, witness_units
-from decmdp.core.types import parse_choice
 from decmdp.tolerances import DEFAULT_TOLERANCES, FLOAT64_UNIT_ROUNDOFF, Tolerances
 
 

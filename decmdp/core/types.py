@@ -19,27 +19,9 @@ Shapes use these letters (``docs/theory.md`` sections 4-5):
 
 from __future__ import annotations
 
-import enum
 from typing import NamedTuple
 
 import numpy as np
-
-
-def parse_choice(cls: type[enum.Enum], value, what: str):
-    """A member of ``cls`` from itself, its value or its name (any case).
-
-    Raises
-    ------
-    ValueError
-        Naming ``what`` and listing the valid values.
-    """
-    if isinstance(value, cls):
-        return value
-    for member in cls:
-        if isinstance(value, str) and value.lower() in (member.value, member.name.lower()):
-            return member
-    valid = ", ".join(repr(m.value) for m in cls)
-    raise ValueError(f"unknown {what} {value!r}; valid {what}s: {valid}")
 
 
 class BackupData(NamedTuple):

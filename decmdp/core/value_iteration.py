@@ -37,11 +37,12 @@ from typing import Callable
 
 import numpy as np
 
+from decmdp.common import parse_choice
 from decmdp.core.crosssum import action_cross_sum, lifted_min, project
 from decmdp.core.executors import SERIAL, Executor
 from decmdp.core.pointwise import BNB_OK, best_prescription
 from decmdp.core.prune import LPSolver, PruneResult, prune_counted
-from decmdp.core.types import BackupData, StageStats, StageValue, parse_choice
+from decmdp.core.types import BackupData, StageStats, StageValue
 from decmdp.errors import MemoryLimitError, TimeLimitError, VectorLimitError
 from decmdp.tolerances import DEFAULT_TOLERANCES, Tolerances, rounding_bound
 

@@ -19,7 +19,9 @@ import re
 
 import numpy as np
 
-from decmdp.model import Sense, TwoPlayerMDP
+from decmdp.common import Sense
+from decmdp.common import number_text as fmt  # the CLI's number format
+from decmdp.model import TwoPlayerMDP
 from decmdp.plot._backend import figure_bytes, pyplot
 from decmdp.plot.graph import policy_picture
 from decmdp.plot.value import solution_value_figure
@@ -37,11 +39,6 @@ td.num { text-align: right; font-variant-numeric: tabular-nums; }
 figure { margin: 1rem 0; } figure svg { max-width: 100%; height: auto; }
 figcaption { font-size: .9rem; color: #555; } p.note { color: #555; font-size: .9rem; }
 """
-
-
-def fmt(x: float) -> str:
-    """Numbers as the CLI prints them (10 significant digits)."""
-    return f"{x:.10g}"
 
 
 def _svg(picture: bytes, prefix: str) -> str:

@@ -20,7 +20,7 @@ import math
 
 import numpy as np
 
-from decmdp.model import Sense
+from decmdp.common import Sense
 from decmdp.plot._backend import pyplot
 
 MAX_EDGE_PANELS = 12

@@ -33,10 +33,9 @@ from typing import NamedTuple
 
 import numpy as np
 
-from decmdp.errors import ProblemError
-from decmdp.model import Sense
+from decmdp.common import Sense, number_text
 from decmdp.tolerances import DEFAULT_TOLERANCES
-from decmdp.validation import MAX_LISTED_ERRORS
+from decmdp.validation import NEGATIVE, NOT_FINITE, ErrorList, distribution_faults
 
 PROBABILITY_SUM_TOLERANCE = DEFAULT_TOLERANCES.pomdp_probability
 """A ``.POMDP`` probability row must sum to 1 within this (absolute): 1e-5.
@@ -76,26 +75,22 @@ def format_tolerance(tol: float) -> str:
     return text
 
 
-def _fmt(x: float) -> str:
-    return f"{x:.10g}"
-
-
-def _row_violations(row: np.ndarray, label: str, columns: Sequence[str], tol: float):
-    """Messages for one probability row (empty when it is fine)."""
-    out = []
-    finite = np.isfinite(row)
-    for j in np.flatnonzero(~finite):
-        out.append(f"{label}: entry for {columns[j]} is {row[j]}, expected a finite probability")
-    for j in np.flatnonzero(finite & (row < 0)):
-        out.append(f"{label}: entry for {columns[j]} is {_fmt(row[j])}, expected >= 0")
-    if finite.all():
-        total = math.fsum(row.tolist())
-        if not abs(total - 1.0) <= tol:
-            out.append(
-                f"{label}: row sums to {_fmt(total)}, expected 1 "
-                f"(tolerance {format_tolerance(tol)})"
-            )
-    return out
+def _row_violations(table: str, rows: np.ndarray, row_label, columns: Sequence[str],
+                    tol: float) -> list[Violation]:
+    """One :class:`Violation` per fault of the probability rows ``rows[..., :]``, row by row."""
+    found = []
+    for kind, index, value in distribution_faults(rows, 1, tol, exact_sums=True):
+        row = index[:rows.ndim - 1]
+        label = row_label(row)
+        if kind == NOT_FINITE:
+            message = f"{label}: entry for {columns[index[-1]]} is {value}, expected a finite probability"
+        elif kind == NEGATIVE:
+            message = f"{label}: entry for {columns[index[-1]]} is {number_text(value)}, expected >= 0"
+        else:
+            message = (f"{label}: row sums to {number_text(value)}, expected 1 "
+                       f"(tolerance {format_tolerance(tol)})")
+        found.append(Violation(table, row, message))
+    return found
 
 
 def probability_violations(
@@ -129,52 +124,37 @@ def probability_violations(
         In the order start, T (by action, then state), O; at most one entry
         per bad row and kind of problem.
     """
-    found: list[Violation] = []
-    for msg in _row_violations(np.asarray(start), "start", states, tolerance):
-        found.append(Violation("start", (), msg))
-    for name, table, columns in (
-        ("T", transition, states),
-        ("O", observation, observations),
-    ):
-        table = np.asarray(table)
-        # Vectorised screen first; only bad rows are examined one by one.
-        with np.errstate(invalid="ignore", over="ignore"):
-            ok = (
-                np.isfinite(table).all(axis=2)
-                & (table >= 0).all(axis=2)
-                & (np.abs(table.sum(axis=2) - 1.0) <= tolerance)
-            )
-        for a, s in zip(*np.nonzero(~ok)):
-            label = f"{name}: {actions[a]} : {states[s]}"
-            for msg in _row_violations(table[a, s], label, columns, tolerance):
-                found.append(Violation(name, (int(a), int(s)), msg))
+    found = _row_violations("start", np.asarray(start), lambda row: "start", states, tolerance)
+    for name, table, columns in (("T", transition, states), ("O", observation, observations)):
+        found += _row_violations(name, np.asarray(table), lambda row, name=name:
+                                 f"{name}: {actions[row[0]]} : {states[row[1]]}", columns, tolerance)
     return found
 
 
-def _frozen(value, name: str, shape: tuple[int, ...], errors: list[str]) -> np.ndarray:
+def _frozen(value, name: str, shape: tuple[int, ...], errors: ErrorList) -> np.ndarray:
     try:
         array = np.array(value, dtype=np.float64, copy=True)
     except (TypeError, ValueError) as exc:
-        errors.append(f"{name}: not an array of numbers ({exc})")
+        errors.add(f"{name}: not an array of numbers ({exc})")
         return np.zeros(shape)
     if array.shape != shape:
-        errors.append(f"{name}: shape {array.shape}, expected {shape}")
+        errors.add(f"{name}: shape {array.shape}, expected {shape}")
         return np.zeros(shape)
     array = np.ascontiguousarray(array)
     array.setflags(write=False)
     return array
 
 
-def _names(value, what: str, errors: list[str]) -> tuple[str, ...]:
+def _names(value, what: str, errors: ErrorList) -> tuple[str, ...]:
     names = tuple(value) if not isinstance(value, str) else (value,)
     if not names:
-        errors.append(f"{what}: need at least one")
+        errors.add(f"{what}: need at least one")
     seen: set[str] = set()
     for n in names:
         if not isinstance(n, str) or not n:
-            errors.append(f"{what}: {n!r} is not a non-empty string")
+            errors.add(f"{what}: {n!r} is not a non-empty string")
         elif n in seen:
-            errors.append(f"{what}: {n!r} appears twice")
+            errors.add(f"{what}: {n!r} appears twice")
         seen.add(n)
     return names
 
@@ -196,7 +176,7 @@ class Pomdp:
         ``"0", "1", ...``.
     discount : float
         In ``[0, 1]``.
-    sense : {"maximize", "minimize"} or decmdp.model.Sense
+    sense : {"maximize", "minimize"} or decmdp.common.Sense
         ``"maximize"`` when ``reward`` holds rewards (``values: reward``),
         ``"minimize"`` when it holds costs (``values: cost``).
     start : array_like, shape (S,)
@@ -214,7 +194,7 @@ class Pomdp:
 
     Attributes
     ----------
-    sense : decmdp.model.Sense
+    sense : decmdp.common.Sense
         A ``str`` enum: ``pomdp.sense == "maximize"`` works.
 
     Raises
@@ -241,12 +221,11 @@ class Pomdp:
     name: str = dataclasses.field(default="", compare=False)
 
     def __post_init__(self):
-        errors: list[str] = []
+        errors = ErrorList()
         states = _names(self.states, "states", errors)
         actions = _names(self.actions, "actions", errors)
         observations = _names(self.observations, "observations", errors)
-        if errors:
-            raise ProblemError(errors)
+        errors.raise_if_any()
         n_s, n_a, n_o = len(states), len(actions), len(observations)
         set_ = object.__setattr__
         set_(self, "states", states)
@@ -259,14 +238,14 @@ class Pomdp:
         except (TypeError, ValueError):
             discount = math.nan
         if not 0.0 <= discount <= 1.0:
-            errors.append(f"discount: {self.discount!r}, expected a number in [0, 1]")
+            errors.add(f"discount: {self.discount!r}, expected a number in [0, 1]")
         set_(self, "discount", discount)
 
         try:
             sense = Sense(self.sense)
         except ValueError:
             valid = ", ".join(repr(s.value) for s in Sense)
-            errors.append(f"sense: {self.sense!r}, expected one of {valid}")
+            errors.add(f"sense: {self.sense!r}, expected one of {valid}")
             sense = Sense.MAXIMIZE
         set_(self, "sense", sense)
 
@@ -274,29 +253,22 @@ class Pomdp:
         transition = _frozen(self.transition, "transition", (n_a, n_s, n_s), errors)
         observation = _frozen(self.observation, "observation", (n_a, n_s, n_o), errors)
         reward = _frozen(self.reward, "reward", (n_a, n_s, n_s, n_o), errors)
-        if errors:  # shapes wrong: row checks would only repeat them
-            raise ProblemError(errors)
+        errors.raise_if_any()  # shapes wrong: row checks would only repeat them
         set_(self, "start", start)
         set_(self, "transition", transition)
         set_(self, "observation", observation)
         set_(self, "reward", reward)
 
-        bad = np.argwhere(~np.isfinite(reward))
-        for a, s, s2, o in bad[:MAX_LISTED_ERRORS]:
-            errors.append(
+        for a, s, s2, o in np.argwhere(~np.isfinite(reward)):
+            errors.add(
                 f"R: {actions[a]} : {states[s]} : {states[s2]} : {observations[o]}: "
                 f"{reward[a, s, s2, o]}, expected a finite number"
             )
-        omitted = max(0, len(bad) - MAX_LISTED_ERRORS)
         for v in probability_violations(
             states, actions, observations, start, transition, observation
         ):
-            if len(errors) < MAX_LISTED_ERRORS:
-                errors.append(v.message)
-            else:
-                omitted += 1
-        if errors:
-            raise ProblemError(errors, omitted)
+            errors.add(v.message)
+        errors.raise_if_any()
 
     @property
     def shape(self) -> tuple[int, int, int]:

@@ -38,15 +38,11 @@ from typing import NamedTuple
 
 import numpy as np
 
+from decmdp.common import Sense
 from decmdp.errors import ProblemError
 from decmdp.inputfile import InputError, read_bytes
-from decmdp.model import Sense
-from decmdp.pomdp.model import (
-    MAX_LISTED_ERRORS,
-    PROBABILITY_SUM_TOLERANCE,
-    Pomdp,
-    probability_violations,
-)
+from decmdp.pomdp.model import PROBABILITY_SUM_TOLERANCE, Pomdp, probability_violations
+from decmdp.validation import ErrorList
 
 RESERVED_WORDS = frozenset(
     "discount values states actions observations start include exclude "
@@ -617,15 +613,15 @@ class _Parser:
             located = [m for m in messages if m[0] is not None]
             located.sort(key=lambda m: (m[0].line, m[0].column))
             ordered = located + [m for m in messages if m[0] is None]
-            texts = [
-                f"{self.filename}:{t.line}:{t.column}: {msg}" if t is not None else f"{self.filename}: {msg}"
-                for t, msg in ordered
-            ]
+            errors = ErrorList()
+            for t, msg in ordered:
+                errors.add(f"{self.filename}:{t.line}:{t.column}: {msg}" if t is not None
+                           else f"{self.filename}: {msg}")
             first = ordered[0][0]
             raise PomdpFormatError(
-                texts[:MAX_LISTED_ERRORS], self.filename,
+                errors.messages, self.filename,
                 first.line if first else None, first.column if first else None,
-                omitted=max(0, len(texts) - MAX_LISTED_ERRORS),
+                omitted=errors.omitted,
             )
         try:
             return Pomdp(

@@ -14,9 +14,8 @@ The output reads back to an equal model: every number is written with
 
 from __future__ import annotations
 
+from decmdp.common import Sense, write_text_atomic
 from decmdp.errors import ProblemError
-from decmdp.outputfile import write_text_atomic
-from decmdp.model import Sense
 from decmdp.pomdp.model import Pomdp
 from decmdp.pomdp.parser import NAME_PATTERN, RESERVED_WORDS
 

@@ -1,4 +1,12 @@
-"""Writing an output file without ever losing what the user had.
+"""Neutral types every layer may use: the objective's sense, choosing an
+enum member from text, printing a number, and writing an output file
+atomically.
+
+This module imports nothing from decmdp, so that the two-player model, the
+``.POMDP`` model, the core and the command line can all depend on it without
+depending on one another.
+
+Writing an output file never loses what the user had:
 
 * A file is written to a temporary file beside it, flushed, then moved into
   place in one step: a reader never sees half a file.
@@ -15,6 +23,7 @@
 
 from __future__ import annotations
 
+import enum
 import errno
 import os
 import stat
@@ -22,6 +31,42 @@ import tempfile
 import threading
 from pathlib import Path
 
+
+class Sense(str, enum.Enum):
+    """Whether the objective is a cost to minimize or a reward to maximize."""
+
+    MINIMIZE = "minimize"
+    MAXIMIZE = "maximize"
+
+    @property
+    def sign(self) -> float:
+        """+1 for costs, -1 for rewards: ``user value = sign * internal value``."""
+        return 1.0 if self is Sense.MINIMIZE else -1.0
+
+
+def parse_choice(cls: type[enum.Enum], value, what: str):
+    """A member of ``cls`` from itself, its value or its name (any case).
+
+    Raises
+    ------
+    ValueError
+        Naming ``what`` and listing the valid values.
+    """
+    if isinstance(value, cls):
+        return value
+    for member in cls:
+        if isinstance(value, str) and value.lower() in (member.value, member.name.lower()):
+            return member
+    valid = ", ".join(repr(m.value) for m in cls)
+    raise ValueError(f"unknown {what} {value!r}; valid {what}s: {valid}")
+
+
+def number_text(x: float, digits: int = 10) -> str:
+    """``x`` with ``digits`` significant digits, the way decmdp prints numbers."""
+    return f"{x:.{digits}g}"
+
+
+# ------------------------------------------------------------- output files
 _lock = threading.Lock()
 _pending: set[str] = set()
 _written: list[str] = []
