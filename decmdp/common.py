@@ -44,21 +44,34 @@ class Sense(str, enum.Enum):
         return 1.0 if self is Sense.MINIMIZE else -1.0
 
 
-def parse_choice(cls: type[enum.Enum], value, what: str):
-    """A member of ``cls`` from itself, its value or its name (any case).
+class Choice(enum.Enum):
+    """An enum a user picks by name: ``Kind.parse("name")``.
 
-    Raises
-    ------
-    ValueError
-        Naming ``what`` and listing the valid values.
+    A subclass names what it chooses, for the error message:
+    ``class LPSolver(Choice, what="LP solver")``.
     """
-    if isinstance(value, cls):
-        return value
-    for member in cls:
-        if isinstance(value, str) and value.lower() in (member.value, member.name.lower()):
-            return member
-    valid = ", ".join(repr(m.value) for m in cls)
-    raise ValueError(f"unknown {what} {value!r}; valid {what}s: {valid}")
+
+    def __init_subclass__(cls, what: str = "choice", **kwargs) -> None:
+        super().__init_subclass__(**kwargs)
+        cls._what = what
+
+    @classmethod
+    def parse(cls, value):
+        """A member from itself, its value or its name (any case).
+
+        Raises
+        ------
+        ValueError
+            Naming what is chosen and listing the valid values.
+        """
+        if isinstance(value, cls):
+            return value
+        for member in cls:
+            if isinstance(value, str) and value.lower() in (member.value, member.name.lower()):
+                return member
+        what = cls._what
+        valid = ", ".join(repr(m.value) for m in cls)
+        raise ValueError(f"unknown {what} {value!r}; valid {what}s: {valid}")
 
 
 def number_text(x: float, digits: int = 10) -> str:

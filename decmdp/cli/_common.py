@@ -236,6 +236,36 @@ scheduler_option = click.option(
          "or 'local' for a LocalCluster of --jobs workers (needs pip install 'decmdp[dask]').")
 
 
+def export_command(group, name: str, what: str):
+    """Declare an export command: FILE, ``-o/--output`` (``what``),
+    ``--horizon`` and ``--force``, with errors handled."""
+    def decorate(command):
+        for option in (
+            handle_errors,
+            click.option("--force", is_flag=True, help="Overwrite OUTPUT if it exists."),
+            click.option("--horizon", type=int, help="Override the file's horizon."),
+            click.option("-o", "--output", type=click.Path(dir_okay=False), required=True, help=what),
+            click.argument("file", type=click.Path(dir_okay=True)),
+        ):
+            command = option(command)
+        return group.command(name)(command)
+    return decorate
+
+
+def write_export(file, output, horizon, force, render):
+    """Load FILE (at ``horizon`` if given), write ``render(model)`` to
+    ``output`` atomically, and return the model."""
+    import decmdp
+    from decmdp.common import write_text_atomic
+
+    check_outputs([output], force)
+    model = decmdp.load(file)
+    if horizon is not None:
+        model = model.with_horizon(horizon)
+    write_text_atomic(output, render(model), force=force)
+    return model
+
+
 def check_finite_only(infinite: bool, scheduler) -> None:
     """``--scheduler`` serves finite-horizon solves only."""
     from decmdp.errors import ProblemError

@@ -4,16 +4,11 @@ from __future__ import annotations
 
 import click
 
-from decmdp.cli._common import check_outputs, handle_errors
+from decmdp.cli._common import export_command, write_export
 from decmdp.cli._group import main
 
 
-@main.command("export-dpomdp")
-@click.argument("file", type=click.Path(dir_okay=True))
-@click.option("-o", "--output", type=click.Path(dir_okay=False), required=True, help="The .dpomdp file.")
-@click.option("--horizon", type=int, help="Override the file's horizon.")
-@click.option("--force", is_flag=True, help="Overwrite OUTPUT if it exists.")
-@handle_errors
+@export_command(main, "export-dpomdp", "The .dpomdp file.")
 def export_dpomdp(file, output, horizon, force):
     """Write FILE as a two-agent Dec-POMDP in MADP's .dpomdp format.
 
@@ -29,14 +24,9 @@ def export_dpomdp(file, output, horizon, force):
     """
     import decmdp
     from decmdp.dpomdp import dpomdp_text
-    from decmdp.fileio import write_text_atomic
     from decmdp.pomdp.export import export_horizon
 
-    check_outputs([output], force)
-    model = decmdp.load(file)
-    if horizon is not None:
-        model = model.with_horizon(horizon)
-    write_text_atomic(output, dpomdp_text(model), force=force)
+    model = write_export(file, output, horizon, force, dpomdp_text)
     sense = "its value is minus the optimal cost" if model.sense is decmdp.Sense.MINIMIZE else \
         "its value is the optimal reward"
     click.echo(f"wrote {output}; plan it with horizon {export_horizon(model)} ({sense})")

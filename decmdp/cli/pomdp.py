@@ -11,6 +11,7 @@ from decmdp.cli._common import (
     check_finite_only,
     check_outputs,
     epsilon_option,
+    export_command,
     fmt,
     handle_errors,
     infinite_option,
@@ -20,6 +21,7 @@ from decmdp.cli._common import (
     max_vectors_option,
     prepare_kernels,
     scheduler_option,
+    write_export,
 )
 from decmdp.cli._group import main
 from decmdp.validation import MAX_HORIZON
@@ -126,12 +128,7 @@ def pomdp_solve(file, horizon, infinite, epsilon, as_json, alpha, dot, max_vecto
             click.echo(f"wrote {what} to {path}")
 
 
-@main.command("export-pomdp")
-@click.argument("file", type=click.Path(dir_okay=True))
-@click.option("-o", "--output", type=click.Path(dir_okay=False), required=True, help="The .POMDP file.")
-@click.option("--horizon", type=int, help="Override the file's horizon.")
-@click.option("--force", is_flag=True, help="Overwrite OUTPUT if it exists.")
-@handle_errors
+@export_command(main, "export-pomdp", "The .POMDP file.")
 def export_pomdp(file, output, horizon, force):
     """Write FILE as the naive centralized POMDP in .POMDP format.
 
@@ -144,13 +141,7 @@ def export_pomdp(file, output, horizon, force):
       decmdp export-pomdp problem.json -o problem.POMDP
       decmdp pomdp solve problem.POMDP --horizon 4
     """
-    import decmdp
-    from decmdp.common import write_text_atomic
     from decmdp.pomdp.export import export_horizon, export_text
 
-    check_outputs([output], force)
-    model = decmdp.load(file)
-    if horizon is not None:
-        model = model.with_horizon(horizon)
-    write_text_atomic(output, export_text(model), force=force)
+    model = write_export(file, output, horizon, force, export_text)
     click.echo(f"wrote {output}; solve it with horizon {export_horizon(model)}")

@@ -61,30 +61,25 @@ thread, threads, or a Dask cluster) and combined in a fixed order:
 
 from __future__ import annotations
 
-import enum
 from typing import NamedTuple
 
 import numpy as np
 
 from decmdp._numba import kernel
-from decmdp.common import parse_choice
+from decmdp.common import Choice
 from decmdp.core.executors import SERIAL, Executor
 from decmdp.core.lp import DOUBT, witness_decide_highs, witness_merge, witness_units
 from decmdp.tolerances import DEFAULT_TOLERANCES, FLOAT64_UNIT_ROUNDOFF, Tolerances
 
 
-class LPSolver(enum.Enum):
-    """Which LP solver the witness step uses."""
+class LPSolver(Choice, what="LP solver"):
+    """Which LP solver the witness step uses (:meth:`~decmdp.common.Choice.parse`
+    accepts a member or its name)."""
 
     NUMBA = "numba"
     """The dense simplex kernel of :mod:`decmdp.core.lp` (fast, default)."""
     HIGHS = "highs"
     """scipy's HiGHS through ``linprog`` (slow; for cross-checking)."""
-
-    @classmethod
-    def parse(cls, value: LPSolver | str) -> LPSolver:
-        """Accept a member or its name/value; otherwise list the valid ones."""
-        return parse_choice(cls, value, "LP solver")
 
 
 class PruneResult(NamedTuple):
@@ -155,6 +150,19 @@ def _dominated_by_prefix(ST, n, x, dominance, ok):  # pragma: no cover - numba
 
 
 @kernel
+def _row_sums(V):  # pragma: no cover - numba
+    """The sum of each row of ``V``, added in component order."""
+    N, D = V.shape
+    sums = np.empty(N)
+    for j in range(N):
+        s = 0.0
+        for i in range(D):
+            s += V[j, i]
+        sums[j] = s
+    return sums
+
+
+@kernel
 def dominance_filter(V, dominance):  # pragma: no cover - numba
     """Drop pointwise-dominated rows and duplicates of ``V`` (float64[N, D]).
 
@@ -174,15 +182,8 @@ def dominance_filter(V, dominance):  # pragma: no cover - numba
         Surviving row indices, ascending.
     """
     N, D = V.shape
-    sums = np.empty(N)
-    scale = 0.0
-    for j in range(N):
-        s = 0.0
-        for i in range(D):
-            s += V[j, i]
-            if abs(V[j, i]) > scale:
-                scale = abs(V[j, i])
-        sums[j] = s
+    sums = _row_sums(V)
+    scale = np.max(np.abs(V)) if N > 0 else 0.0
     # Rounding of the sums themselves widens the window (a wider window only
     # costs time, never a wrong drop).
     margin = D * dominance + 4.0 * D * D * FLOAT64_UNIT_ROUNDOFF * scale
@@ -236,15 +237,10 @@ def duplicate_filter(V):  # pragma: no cover - numba
     Returns
     -------
     int64[n]
-        Surviving row indices, ascending.
+        The index of the first row of each group of equal rows, ascending.
     """
     N, D = V.shape
-    sums = np.empty(N)
-    for j in range(N):
-        s = 0.0
-        for i in range(D):
-            s += V[j, i]
-        sums[j] = s
+    sums = _row_sums(V)
     order = np.argsort(sums, kind="mergesort")
     alive = np.ones(N, dtype=np.bool_)
     start = 0

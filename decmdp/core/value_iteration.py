@@ -28,7 +28,6 @@ Cassandra-Littman-Zhang incremental pruning for a POMDP.
 
 from __future__ import annotations
 
-import enum
 import functools
 import itertools
 import threading
@@ -37,7 +36,7 @@ from typing import Callable
 
 import numpy as np
 
-from decmdp.common import parse_choice
+from decmdp.common import Choice
 from decmdp.core.crosssum import action_cross_sum, lifted_min, project
 from decmdp.core.executors import SERIAL, Executor
 from decmdp.core.pointwise import BNB_OK, best_prescription
@@ -65,18 +64,14 @@ backup at given beliefs may spend on one ``(y, a)`` before the full set of
 that ``y`` is computed instead (:mod:`decmdp.core.pointwise`)."""
 
 
-class Method(enum.Enum):
-    """How the backup handles the inner action dimension."""
+class Method(Choice, what="method"):
+    """How the backup handles the inner action dimension
+    (:meth:`~decmdp.common.Choice.parse` accepts a member or its name)."""
 
     LIFTED = "lifted"
     """Incremental pruning in the lifted ``S x L`` space (default)."""
     ENUMERATE = "enumerate"
     """Enumerate all ``L**S`` prescriptions (cross-check, baseline)."""
-
-    @classmethod
-    def parse(cls, value: Method | str) -> Method:
-        """Accept a member or its name/value; otherwise list the valid ones."""
-        return parse_choice(cls, value, "method")
 
 
 def same_stage(a: StageValue, b: StageValue) -> bool:
