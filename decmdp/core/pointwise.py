@@ -36,6 +36,53 @@ BNB_BUDGET = 1
 
 
 @kernel
+def _suffix_bounds(cb, H, hptr, support):  # pragma: no cover - numba
+    """Bounds and branching order of :func:`best_prescription`.
+
+    Returns
+    -------
+    R : float64[n + 1, N]
+        ``R[d, j] = sum_{e >= d} min_l H[j, support[e], l]``.
+    Rc : float64[n + 1]
+        The same for the cost: ``sum_{e >= d} min_l cb[support[e], l]``.
+    lorder : int64[n, L]
+        The inner actions of each depth, most promising first (cost plus
+        the best row of each branch, each state on its own).
+    """
+    S, L = cb.shape
+    N = H.shape[0]
+    K = hptr.shape[0] - 1
+    n = support.shape[0]
+    R = np.zeros((n + 1, N))
+    Rc = np.zeros(n + 1)
+    lorder = np.empty((n, L), dtype=np.int64)
+    score = np.empty(L)
+    for d in range(n - 1, -1, -1):
+        s = support[d]
+        low = np.inf
+        for l in range(L):
+            if cb[s, l] < low:
+                low = cb[s, l]
+        Rc[d] = Rc[d + 1] + low
+        for j in range(N):
+            m = H[j, s, 0]
+            for l in range(1, L):
+                if H[j, s, l] < m:
+                    m = H[j, s, l]
+            R[d, j] = R[d + 1, j] + m
+        for l in range(L):
+            score[l] = cb[s, l]
+            for k in range(K):
+                m = np.inf
+                for j in range(hptr[k], hptr[k + 1]):
+                    if H[j, s, l] < m:
+                        m = H[j, s, l]
+                score[l] += m
+        lorder[d] = np.argsort(score, kind="mergesort")
+    return R, Rc, lorder
+
+
+@kernel
 def best_prescription(cb, H, hptr, support, node_budget):  # pragma: no cover - numba
     """Exact ``min`` over prescriptions and successors at one belief.
 
@@ -63,33 +110,7 @@ def best_prescription(cb, H, hptr, support, node_budget):  # pragma: no cover - 
     g = np.zeros(S, dtype=np.int64)
     best_g = np.zeros(S, dtype=np.int64)
     choice = np.zeros(K, dtype=np.int64)
-    # Suffix bounds: R[d, j] = sum_{e >= d} min_l H[j, support[e], l].
-    R = np.zeros((n + 1, N))
-    Rc = np.zeros(n + 1)
-    lorder = np.empty((n, L), dtype=np.int64)
-    score = np.empty(L)
-    for d in range(n - 1, -1, -1):
-        s = support[d]
-        low = np.inf
-        for l in range(L):
-            if cb[s, l] < low:
-                low = cb[s, l]
-        Rc[d] = Rc[d + 1] + low
-        for j in range(N):
-            m = H[j, s, 0]
-            for l in range(1, L):
-                if H[j, s, l] < m:
-                    m = H[j, s, l]
-            R[d, j] = R[d + 1, j] + m
-        for l in range(L):
-            score[l] = cb[s, l]
-            for k in range(K):
-                m = np.inf
-                for j in range(hptr[k], hptr[k + 1]):
-                    if H[j, s, l] < m:
-                        m = H[j, s, l]
-                score[l] += m
-        lorder[d] = np.argsort(score, kind="mergesort")
+    R, Rc, lorder = _suffix_bounds(cb, H, hptr, support)
     acc = np.zeros((n + 1, N))
     cacc = np.zeros(n + 1)
     pos = np.zeros(n + 1, dtype=np.int64)
