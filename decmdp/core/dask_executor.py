@@ -93,13 +93,14 @@ class DaskExecutor(Executor):
                 self._close_cluster()
                 raise ProblemError(f"scheduler: cannot reach {scheduler}: {exc}") from exc
         self.workers = max(1, len(self.client.scheduler_info().get("workers", {})))
-        self._futures: list = []
+        self._futures: set = set()
         _LIVE.add(self)
 
     def _map_groups(self, fn, shared, items) -> list:
         groups = split(items, TASKS_PER_WORKER * self.workers)
         futures = [self.client.submit(fn, shared, g, pure=False) for g in groups]
-        self._futures = futures
+        with self._lock:  # maps of concurrent pieces of a stage run side by side
+            self._futures.update(futures)
         try:
             out = []
             for future, group in zip(futures, groups):
@@ -110,7 +111,8 @@ class DaskExecutor(Executor):
             self.client.cancel(futures)
             raise
         finally:
-            self._futures = []
+            with self._lock:
+                self._futures.difference_update(futures)
 
     def _close_cluster(self) -> None:
         if self._cluster is not None:
@@ -120,8 +122,10 @@ class DaskExecutor(Executor):
     def close(self) -> None:
         _LIVE.discard(self)
         client, self.client = getattr(self, "client", None), None
-        if client is not None and self._futures:
-            client.cancel(self._futures)
+        with self._lock:
+            pending, self._futures = list(self._futures), set()
+        if client is not None and pending:
+            client.cancel(pending)
         if client is not None and self._own_client:
             client.close()
         self._close_cluster()
