@@ -119,7 +119,9 @@ class TimedUnits(Executor):
 def problem(kind, arg):
     if kind == "two":
         return sparse_joint(*arg)
-    return read_pomdp(ROOT / "tests" / "data" / arg[0]), arg[1]
+    folder = ROOT / "tests" / "data"
+    path = folder / arg[0] if (folder / arg[0]).exists() else ROOT / "benchmarks" / "data" / arg[0]
+    return read_pomdp(path), arg[1]
 
 
 def run(kind, arg, **how) -> float:

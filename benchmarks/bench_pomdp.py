@@ -16,7 +16,7 @@ Prints two tables:
 
 Run: ``python benchmarks/bench_pomdp.py [--baseline REV] [--max-seconds 600]``.
 Figures come from one run on a shared machine: compare ratios, not absolute
-seconds.  4x3.95 is listed when ``tests/data/4x3.95.POMDP`` exists.
+seconds.  4x3.95 is read from ``benchmarks/data``.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "tests" / "data"
+BENCH_DATA = ROOT / "benchmarks" / "data"  # classics no test needs (4x3.95)
 PUBLISHED = {("shuttle.95.POMDP", 9): (14.3, 1176), ("shuttle.95.POMDP", 10): (21.5, None),
              ("tiger.95.POMDP", 30): (0.93, None)}
 EXTRA = {"shuttle.95.POMDP": [9, 10], "cheese.95.POMDP": [20], "tiger.95.POMDP": [40]}
@@ -44,13 +45,18 @@ PARSIMONY = [  # (file, horizon, pomdp-solve vectors, SolvePOMDP vectors), measu
 ]
 
 
+def data_path(name: str) -> Path:
+    """``tests/data/NAME``, or ``benchmarks/data/NAME`` for a file no test uses."""
+    return DATA / name if (DATA / name).exists() else BENCH_DATA / name
+
+
 def measure(root: Path, name: str, horizon: int) -> dict:
     """Solve ``name`` with the decmdp found in ``root``: CPU seconds, vectors, value."""
     sys.path.insert(0, str(root))
     from decmdp.pomdp import read_pomdp
     from decmdp.pomdp.solver import solve
 
-    model = read_pomdp(DATA / name)
+    model = read_pomdp(data_path(name))
     # compile (or load from the numba cache) every kernel outside the timing
     solve(read_pomdp(DATA / "tiger.95.POMDP"), 8)
     solve(model, 2)
@@ -111,8 +117,8 @@ def parsimony_table(baseline: str | None) -> None:
     with tempfile.TemporaryDirectory() as folder:
         base_root = export_revision(baseline, Path(folder)) if baseline else None
         for name, h, theirs, solvepomdp in PARSIMONY:
-            if not (DATA / name).exists():
-                print(f"{name.removesuffix('.POMDP'):<12} {h:>3}  (file not in tests/data: row skipped)")
+            if not data_path(name).exists():
+                print(f"{name.removesuffix('.POMDP'):<12} {h:>3}  (file not found: row skipped)")
                 continue
             now = measure_elsewhere(ROOT, name, h)
             cells = f"{'-':>8} {'-':>8} {'-':>10} {'-':>12}"

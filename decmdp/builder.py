@@ -2,7 +2,7 @@
 
 :func:`from_functions` (also :meth:`TwoPlayerMDP.from_functions`) checks the
 names, asks each function only about named states and actions and fills the
-arrays that :meth:`TwoPlayerMDP.from_named_arrays` validates, so every error
+arrays that :meth:`TwoPlayerMDP._from_named_arrays` validates, so every error
 names the field and the indices exactly as for a file::
 
     p2(x1=a, x2=hi, u1=go, u2=act): sums to 0.97, expected 1
@@ -217,7 +217,7 @@ def from_functions(
     errors.raise_if_any()
 
     try:
-        return TwoPlayerMDP.from_named_arrays(
+        return TwoPlayerMDP._from_named_arrays(
             arrays, horizon=horizon, discount=discount, name=name, description=description,
             player1_states=X1, player1_actions=U1, player2_states=X2, player2_actions=U2)
     except ProblemError as exc:

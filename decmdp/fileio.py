@@ -88,7 +88,7 @@ def from_document(document, default_name: str = "unnamed") -> TwoPlayerMDP:
 
     The document's structure and names are checked here (they are needed to
     read the fields); the arrays read from it are validated once, by
-    :meth:`TwoPlayerMDP.from_named_arrays`.
+    :meth:`TwoPlayerMDP._from_named_arrays`.
     """
     names = _check_structure(document)
     form = document["format"]
@@ -96,7 +96,7 @@ def from_document(document, default_name: str = "unnamed") -> TwoPlayerMDP:
     layouts = field_layouts(*names, sense)
     arrays = _read_fields(document, form, layouts)
     X1, U1, X2, U2 = names
-    return TwoPlayerMDP.from_named_arrays(
+    return TwoPlayerMDP._from_named_arrays(
         arrays,
         horizon=document["horizon"],
         discount=document.get("discount", 1.0),

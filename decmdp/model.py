@@ -2,7 +2,7 @@
 
 :class:`TwoPlayerMDP` is the one form every later layer reads.  It is built
 only through :meth:`TwoPlayerMDP.from_arrays` (the Python API) or
-:meth:`TwoPlayerMDP.from_named_arrays` (for readers that fill the arrays by
+:meth:`TwoPlayerMDP._from_named_arrays` (for readers that fill the arrays by
 names they have checked: the file readers in :mod:`decmdp.fileio` and
 :meth:`TwoPlayerMDP.from_functions`); either validates everything once, with
 the checks of :mod:`decmdp.validation` (the contract is ``docs/format.md``).
@@ -288,7 +288,7 @@ class TwoPlayerMDP:
         return cls._validated(arrays, names, sense, horizon, discount, name, description)
 
     @classmethod
-    def from_named_arrays(
+    def _from_named_arrays(
         cls,
         arrays,
         *,
@@ -301,7 +301,8 @@ class TwoPlayerMDP:
         name,
         description,
     ) -> "TwoPlayerMDP":
-        """Validate arrays that a reader filled from names it has checked.
+        """Validate arrays that a reader filled from names it has checked
+        (internal: it trusts the names and shapes, so it is not public API).
 
         The file reader and :func:`decmdp.builder.from_functions` check the
         names first (they need them to read anything) and give every array

@@ -16,8 +16,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import decmdp
+import decmdp.core.executors as executors_module
 import decmdp.core.prune as prune_module
-from decmdp.core.executors import SERIAL, Executor, ThreadExecutor, make_executor
+from decmdp.core.executors import SERIAL, Cancelled, Executor, ThreadExecutor, make_executor
 from decmdp.core.prune import dominance_filter, prune_counted
 from decmdp.pomdp import read_pomdp
 from decmdp.pomdp.solver import solve as solve_pomdp
@@ -48,6 +49,7 @@ def tiny_units(monkeypatch):
     from decmdp.core.dask_executor import DaskExecutor
 
     monkeypatch.setattr(ThreadExecutor, "min_work", 0.0)  # ship every map, however small
+    monkeypatch.setattr(executors_module, "MIN_CONCURRENT_WORK", 0.0)  # and run every stage's pieces side by side
     monkeypatch.setattr(DaskExecutor, "min_work", 0.0)
     monkeypatch.setattr(prune_module, "WITNESS_UNIT", 2)
     monkeypatch.setattr(prune_module, "DOMINANCE_PART", 16)
@@ -222,3 +224,51 @@ def test_concurrently_runs_every_call_and_raises_the_first_error_in_order(make):
             ex.concurrently([call(i) for i in range(5)])
         expected = {0, 1} if ex.workers == 1 else {0, 1, 2, 3, 4}
         assert set(ran) == expected
+
+
+def test_nested_pieces_run_on_the_caller_thread():
+    with ThreadExecutor(2) as ex:
+        def outer(i):
+            return lambda: ex.concurrently([lambda j=j: (i, j) for j in range(3)])
+        assert ex.concurrently([outer(i) for i in range(4)]) == [[(i, j) for j in range(3)] for i in range(4)]
+
+
+def test_close_stops_pieces_at_their_next_check_without_waiting():
+    import threading
+    import time
+
+    both_running, stopped, outcome = threading.Barrier(3), [], []
+    ex = ThreadExecutor(2)
+
+    def piece():
+        both_running.wait()
+        try:
+            while True:  # a long prune: it checks between its maps
+                ex.check_cancelled()
+                time.sleep(0.01)
+        except Cancelled:
+            stopped.append(True)
+            raise
+
+    def caller():
+        try:
+            ex.concurrently([piece, piece])
+        except Cancelled:
+            outcome.append("cancelled")
+
+    thread = threading.Thread(target=caller, daemon=True)
+    thread.start()
+    both_running.wait(30)
+    ex.close()  # does not wait for the pieces (a Ctrl-C must leave at once)
+    thread.join(30)
+    assert not thread.is_alive() and stopped == [True, True] and outcome == ["cancelled"]
+    with pytest.raises(Cancelled):
+        ex.map_groups(lambda shared, group: group, None, [1, 2])
+
+
+def test_dask_pieces_use_the_driver_cores(client):
+    from decmdp.core.dask_executor import DaskExecutor
+    from decmdp.core.executors import default_jobs
+
+    with DaskExecutor(client, 2) as ex:
+        assert ex.driver_threads == default_jobs()

@@ -94,7 +94,7 @@ def names_of(model: TwoPlayerMDP) -> dict:
 def test_named_arrays_build_the_same_model_as_the_file():
     model = hand_problem()
     assert model.is_factored and model.sense is decmdp.Sense.MINIMIZE
-    built = TwoPlayerMDP.from_named_arrays(named_arrays(model), horizon=model.horizon,
+    built = TwoPlayerMDP._from_named_arrays(named_arrays(model), horizon=model.horizon,
                                            discount=model.discount, name=model.name,
                                            description=model.description, **names_of(model))
     assert to_document(built) == to_document(model)
@@ -108,7 +108,7 @@ def test_named_arrays_report_what_from_arrays_reports(horizon):
     arrays["cost"][0, 0, 0, 0] = math.nan
     common = dict(horizon=horizon, discount=model.discount, name="x", description="", **names_of(model))
     with pytest.raises(ProblemError) as named:
-        TwoPlayerMDP.from_named_arrays(arrays, **common)
+        TwoPlayerMDP._from_named_arrays(arrays, **common)
     rest = {field: array for field, array in arrays.items() if field != "initial"}
     with pytest.raises(ProblemError) as plain:
         TwoPlayerMDP.from_arrays(arrays["initial"], **rest, **common)

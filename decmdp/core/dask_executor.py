@@ -1,6 +1,6 @@
 """Work units of the prunes on a ``dask.distributed`` cluster.
 
-:meth:`DaskExecutor.map` sends a map of work units as one task per worker
+:meth:`DaskExecutor.map_groups` sends a map of work units as one task per worker
 (consecutive units, so a task carries hundreds to thousands of LPs), each
 carrying the map's shared data (the round's kept set): it travels once per
 worker, with no separate scatter round trip.  Results are gathered in unit
@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import weakref
 
-from decmdp.core.executors import Executor, split
+from decmdp.core.executors import Cancelled, Executor, default_jobs, split
 from decmdp.errors import ProblemError
 
 INSTALL_HINT = "pip install 'decmdp[dask]'"
@@ -93,12 +93,16 @@ class DaskExecutor(Executor):
                 self._close_cluster()
                 raise ProblemError(f"scheduler: cannot reach {scheduler}: {exc}") from exc
         self.workers = max(1, len(self.client.scheduler_info().get("workers", {})))
+        self.driver_threads = default_jobs()  # pieces on the driver: its own cores, not the cluster's
         self._futures: set = set()
         _LIVE.add(self)
 
     def _map_groups(self, fn, shared, items) -> list:
+        client = self.client
+        if client is None:  # closed by another thread meanwhile
+            raise Cancelled("the solve was cancelled")
         groups = split(items, TASKS_PER_WORKER * self.workers)
-        futures = [self.client.submit(fn, shared, g, pure=False) for g in groups]
+        futures = [client.submit(fn, shared, g, pure=False) for g in groups]
         with self._lock:  # maps of concurrent pieces of a stage run side by side
             self._futures.update(futures)
         try:
@@ -108,7 +112,7 @@ class DaskExecutor(Executor):
                 self._count(done=len(group))
             return out
         except BaseException:
-            self.client.cancel(futures)
+            client.cancel(futures)
             raise
         finally:
             with self._lock:

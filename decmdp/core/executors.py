@@ -47,11 +47,24 @@ GROUPS_PER_WORKER = 4
 """Groups per thread and map: more than one, so a worker that drew cheap
 units takes the next group while another is still busy."""
 
+MIN_CONCURRENT_WORK = 2e5
+"""Pieces whose estimated work together is below this run one after another
+on the caller's thread (starting threads would cost more)."""
+
+_DRIVER_THREAD = "decmdp-driver"
+
+
+class Cancelled(Exception):
+    """The executor was closed (or interrupted) while this work was running."""
+
 
 class Executor:
     """Runs work units serially on the caller's thread (the base behaviour)."""
 
     workers = 1
+    """Where work units run at once."""
+    driver_threads = 1
+    """How many pieces of a stage run at once on the driver (:meth:`concurrently`)."""
     min_work = 0.0
     """A map whose estimated work (about one flop per unit of it) is below
     this runs on the caller's thread: shipping it would cost more."""
@@ -63,6 +76,13 @@ class Executor:
         self.on_unit: Callable[[int, int, int], None] | None = None
         self._lock = threading.Lock()
         self._driver_pool: ThreadPoolExecutor | None = None
+        self._cancelled = threading.Event()
+
+    def check_cancelled(self) -> None:
+        """Raise :class:`Cancelled` once the executor is closed or interrupted
+        (work in flight stops at its next check: each map and each prune)."""
+        if self._cancelled.is_set():
+            raise Cancelled("the solve was cancelled")
 
     def map_groups(self, fn, shared, items, work: float | None = None) -> list:
         """``[fn(shared, group) for group in groups]``, in order, where the
@@ -70,6 +90,7 @@ class Executor:
         executor: ``fn`` must treat the units of a group independently).
         ``work`` estimates the map's cost (scheduling only, never the answer).
         """
+        self.check_cancelled()
         items = list(items)
         self._count(submitted=len(items))
         if not items:
@@ -80,29 +101,39 @@ class Executor:
             return [out]
         return self._map_groups(fn, shared, items)
 
-    def concurrently(self, calls) -> list:
-        """``[call() for call in calls]``, on up to :attr:`workers` threads of
-        the driver when there are several (for independent pieces of a
-        stage, each of which may map work units itself).
+    def concurrently(self, calls, work: float | None = None) -> list:
+        """``[call() for call in calls]``, on up to :attr:`driver_threads`
+        threads of the driver (for independent pieces of a stage, each of
+        which may map work units itself).
 
-        Every call runs to its end before this returns or raises; the first
-        exception in call order is raised, as a serial run would.
+        The calls run one after another on the caller's thread when there is
+        one thread, one call, too little ``work`` (estimated as for
+        :meth:`map_groups`, below :data:`MIN_CONCURRENT_WORK`), or when the
+        caller is itself a piece (no nesting).  Otherwise every call runs to
+        its end and the first exception in call order is raised, as a serial
+        run would; when the caller is interrupted (Ctrl-C), the executor is
+        cancelled, so that the pieces stop at their next check.
         """
         calls = list(calls)
-        if self.workers <= 1 or len(calls) <= 1:
+        nested = threading.current_thread().name.startswith(_DRIVER_THREAD)
+        if (self.driver_threads <= 1 or len(calls) <= 1 or nested
+                or (work is not None and work < MIN_CONCURRENT_WORK)):
             return [call() for call in calls]
         with self._lock:
             if self._driver_pool is None:
-                self._driver_pool = ThreadPoolExecutor(max_workers=self.workers,
-                                                       thread_name_prefix="decmdp-driver")
+                self._driver_pool = ThreadPoolExecutor(max_workers=self.driver_threads,
+                                                       thread_name_prefix=_DRIVER_THREAD)
             pool = self._driver_pool
         futures = [pool.submit(call) for call in calls]
         try:
             wait(futures)
         except BaseException:
+            self._cancelled.set()
             for f in futures:
                 f.cancel()
             raise
+        if any(f.cancelled() for f in futures):  # the executor was closed meanwhile
+            raise Cancelled("the solve was cancelled")
         return [f.result() for f in futures]
 
     def map(self, fn, shared, items, work: float | None = None) -> list:
@@ -128,10 +159,12 @@ class Executor:
             self.stage = stage
 
     def close(self) -> None:
-        """Release the workers (idempotent)."""
+        """Release the workers (idempotent); pieces still running on the
+        driver stop at their next check (:meth:`check_cancelled`)."""
+        self._cancelled.set()
         pool, self._driver_pool = self._driver_pool, None
         if pool is not None:
-            pool.shutdown(wait=True, cancel_futures=True)
+            pool.shutdown(wait=False, cancel_futures=True)
 
     def __enter__(self):
         return self
@@ -157,7 +190,7 @@ class ThreadExecutor(Executor):
 
     def __init__(self, jobs: int) -> None:
         super().__init__()
-        self.workers = int(jobs)
+        self.workers = self.driver_threads = int(jobs)
         self._pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="decmdp-unit")
 
     def _map_groups(self, fn, shared, items) -> list:

@@ -131,6 +131,7 @@ class _Stage:
         return res
 
     def check_time(self) -> None:
+        self.executor.check_cancelled()
         if self.deadline is not None and time.perf_counter() > self.deadline:
             raise TimeLimitError(stage=self.t, seconds=self.time_limit)
 
@@ -223,20 +224,30 @@ def _backup_ys(data, cost_t, ys, nxt: StageValue, method: Method, st: _Stage):
     error bound of its prunes: the worst chain of one candidate set plus the
     union prune.
 
-    The candidate sets of every ``(y, a)``, then the unions of every ``y``,
-    are built concurrently when the executor has workers
-    (:meth:`~decmdp.core.executors.Executor.concurrently`); each is a
-    function of the data only, so the answer does not depend on it.
+    The ``y`` are taken in windows of as many as the executor runs pieces
+    at once on the driver: the candidate sets of every ``(y, a)`` of the
+    window, then the unions of its ``y``, run concurrently
+    (:meth:`~decmdp.core.executors.Executor.concurrently`; one ``y`` at a time,
+    in order, on one thread).  Each is a function of the data only, so the
+    answer does not depend on it.
     """
     ys = list(ys)
-    A = cost_t.shape[1]
-    built = st.executor.concurrently(
-        [functools.partial(_action_sets, data, cost_t, y, a, nxt, method, st) for y in ys for a in range(A)])
-    unions = st.executor.concurrently(
-        [functools.partial(_union, [s for sets, _ in built[i * A:(i + 1) * A] for s in sets], st)
-         for i in range(len(ys))])
-    return [(arrays, max((e for _, e in built[i * A:(i + 1) * A]), default=0.0) + union_error)
-            for i, (arrays, union_error) in enumerate(unions)]
+    A, S, L = cost_t.shape[1:]
+    per_target = np.diff(nxt.ptr)
+    work = float(per_target[data.branch_target].sum()) * S * S * L / max(len(ys), 1)
+    window = max(1, st.executor.driver_threads)
+    out = []
+    for start in range(0, len(ys), window):
+        chunk = ys[start:start + window]
+        built = st.executor.concurrently(
+            [functools.partial(_action_sets, data, cost_t, y, a, nxt, method, st) for y in chunk for a in range(A)],
+            work=work * len(chunk))
+        unions = st.executor.concurrently(
+            [functools.partial(_union, [s for sets, _ in built[i * A:(i + 1) * A] for s in sets], st)
+             for i in range(len(chunk))], work=work * len(chunk))
+        out += [(arrays, max((e for _, e in built[i * A:(i + 1) * A]), default=0.0) + union_error)
+                for i, (arrays, union_error) in enumerate(unions)]
+    return out
 
 
 def _normalize(data: BackupData) -> BackupData:
