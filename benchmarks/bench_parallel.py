@@ -81,6 +81,8 @@ class TimedUnits(Executor):
     only, and a phase of :meth:`concurrently` its slowest piece.
     """
 
+    driver_threads = 1 << 20  # the span as if every piece of a stage had a thread
+
     def __init__(self) -> None:
         super().__init__()
         self.unit_seconds = 0.0
@@ -100,7 +102,7 @@ class TimedUnits(Executor):
         self.widest = max(self.widest, len(out))
         return out
 
-    def concurrently(self, calls):
+    def concurrently(self, calls, work=None):
         started = time.perf_counter()
         results, longest = [], 0.0
         for call in calls:
