@@ -173,9 +173,16 @@ class Executor:
         self.close()
 
 
-SERIAL = Executor()
+class _Shared(Executor):
+    """The shared serial executor: closing it would cancel every later user."""
+
+    def close(self) -> None:
+        pass
+
+
+SERIAL = _Shared()
 """Runs every unit on the caller's thread (the counts of this shared instance
-are not meaningful)."""
+are not meaningful; it is never closed)."""
 
 
 class ThreadExecutor(Executor):
@@ -209,8 +216,8 @@ class ThreadExecutor(Executor):
             raise
 
     def close(self) -> None:
-        self._pool.shutdown(wait=True, cancel_futures=True)
         super().close()
+        self._pool.shutdown(wait=True, cancel_futures=True)
 
 
 def each(fn, shared, group) -> list:
