@@ -32,6 +32,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import decmdp  # noqa: E402
+from tests.helpers import sparse_joint_problem  # noqa: E402
 
 LADDER = [  # (n1, n2, m1, m2, horizon)
     (2, 2, 2, 2, 3),
@@ -70,23 +71,6 @@ def random_problem(n1: int, n2: int, m1: int, m2: int, horizon: int, seed: int) 
         transition1=stochastic(n1, m1, n1), transition2=stochastic(n1, n2, m1, m2, n2),
         cost=rng.random((n1, n2, m1, m2)), discount=0.95,
         name=f"random-{n1}-{n2}-{m1}-{m2}-{horizon}")
-
-
-def sparse_joint_problem(n1: int, n2: int, m1: int, m2: int, horizon: int, seed: int) -> decmdp.TwoPlayerMDP:
-    """Two successors per transition row; x2' depends on the observed x1'."""
-    rng = np.random.default_rng(seed)
-
-    def two_per_row(*shape):
-        raw = rng.random(shape)
-        if shape[-1] > 2:
-            raw = raw * (np.argsort(rng.random(shape), axis=-1) < 2)
-        return raw / raw.sum(axis=-1, keepdims=True)
-
-    P1 = two_per_row(n1, m1, n1)
-    K = P1[:, None, :, None, :, None] * two_per_row(n1, n2, m1, m2, n1, n2)
-    return decmdp.TwoPlayerMDP.from_arrays(
-        two_per_row(n1 * n2).reshape(n1, n2), horizon=horizon, transition=K,
-        cost=rng.random((n1, n2, m1, m2)), name=f"sparse-{n1}-{n2}-{m1}-{m2}-{horizon}-{seed}")
 
 
 def timed_solve(model, method, repeats: int = 3):

@@ -205,3 +205,20 @@ def node_entry(document: dict, node_id: str) -> dict:
 def write_json(path: Path, value) -> Path:
     Path(path).write_text(json.dumps(value), encoding="utf-8")
     return Path(path)
+
+
+def sparse_joint_problem(n1: int, n2: int, m1: int, m2: int, horizon: int, seed: int) -> decmdp.TwoPlayerMDP:
+    """Two successors per transition row; x2' depends on the observed x1'."""
+    rng = np.random.default_rng(seed)
+
+    def two_per_row(*shape):
+        raw = rng.random(shape)
+        if shape[-1] > 2:
+            raw = raw * (np.argsort(rng.random(shape), axis=-1) < 2)
+        return raw / raw.sum(axis=-1, keepdims=True)
+
+    P1 = two_per_row(n1, m1, n1)
+    K = P1[:, None, :, None, :, None] * two_per_row(n1, n2, m1, m2, n1, n2)
+    return decmdp.TwoPlayerMDP.from_arrays(
+        two_per_row(n1 * n2).reshape(n1, n2), horizon=horizon, transition=K,
+        cost=rng.random((n1, n2, m1, m2)), name=f"sparse-{n1}-{n2}-{m1}-{m2}-{horizon}-{seed}")

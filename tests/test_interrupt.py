@@ -6,13 +6,12 @@ import subprocess
 import sys
 from pathlib import Path
 
-import numpy as np
 import pytest
 from click.testing import CliRunner
 
 from decmdp import cli
 import decmdp
-from helpers import random_problem, write_problem
+from helpers import random_problem, sparse_joint_problem, write_problem
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -44,20 +43,7 @@ def hard_problem(path):
     """A problem whose solve spends minutes in the kernels: sparse joint
     dynamics (two successors per row) with x2' tied to the observed x1', so
     the vector sets grow fast with the horizon (stage 2 alone takes seconds)."""
-    rng = np.random.default_rng(0)
-    n1, n2, m1, m2 = 2, 4, 2, 2
-
-    def two_per_row(*shape):
-        raw = rng.random(shape)
-        if shape[-1] > 2:
-            raw = raw * (np.argsort(rng.random(shape), axis=-1) < 2)
-        return raw / raw.sum(axis=-1, keepdims=True)
-
-    P1 = two_per_row(n1, m1, n1)
-    K = P1[:, None, :, None, :, None] * two_per_row(n1, n2, m1, m2, n1, n2)
-    model = decmdp.TwoPlayerMDP.from_arrays(two_per_row(n1 * n2).reshape(n1, n2), horizon=10, transition=K,
-                                            cost=rng.random((n1, n2, m1, m2)), name="hard")
-    decmdp.save(model, path)
+    decmdp.save(sparse_joint_problem(2, 4, 2, 2, horizon=10, seed=0), path)
     return path
 
 
