@@ -105,15 +105,14 @@ class _Stage:
     """
 
     def __init__(self, t: int, tolerances: Tolerances, lp: LPSolver, max_vectors: int | None,
-                 deadline: float | None = None, time_limit: float | None = None,
-                 executor: Executor = SERIAL):
+                 deadline: tuple[float, float] | None = None, executor: Executor = SERIAL):
         self.t = t
         self.executor = executor
         self.tolerances = tolerances
         self.lp = lp
         self.max_vectors = max_vectors
         self.deadline = deadline
-        self.time_limit = time_limit
+        """``(perf_counter time, the limit in seconds)`` or None."""
         self.generated = 0
         self.lps = 0
         self.trouble = 0
@@ -132,8 +131,8 @@ class _Stage:
 
     def check_time(self) -> None:
         self.executor.check_cancelled()
-        if self.deadline is not None and time.perf_counter() > self.deadline:
-            raise TimeLimitError(stage=self.t, seconds=self.time_limit)
+        if self.deadline is not None and time.perf_counter() > self.deadline[0]:
+            raise TimeLimitError(stage=self.t, seconds=self.deadline[1])
 
     def count_generated(self, n: int) -> None:
         with self._lock:
@@ -164,15 +163,22 @@ class _Chain:
         return res.kept
 
 
+def _branches(data: BackupData, nxt: StageValue, y: int, a: int):
+    """The branches ``k`` of ``(y, a)`` and the successor set ``Gamma_{t+1}``
+    of each one's target."""
+    A = data.cost.shape[2]
+    ks = range(int(data.branch_ptr[y * A + a]), int(data.branch_ptr[y * A + a + 1]))
+    return ks, [nxt.values[nxt.ptr[int(data.branch_target[k])]:nxt.ptr[int(data.branch_target[k]) + 1]]
+                for k in ks]
+
+
 def _action_sets(data, cost_t, y, a, nxt: StageValue, method: Method, st: _Stage):
     """The candidate sets of one ``(y, a)`` with provenance, as a list of
     (values, action, prescription, successor), and the largest error bound
     of their chains of prunes (one chain per set)."""
     _, A, S, L = cost_t.shape
     proj = data.projection
-    ks = range(int(data.branch_ptr[y * A + a]), int(data.branch_ptr[y * A + a + 1]))
-    successors = [nxt.values[nxt.ptr[int(data.branch_target[k])]: nxt.ptr[int(data.branch_target[k]) + 1]]
-                  for k in ks]
+    ks, successors = _branches(data, nxt, y, a)
     labels = [int(data.branch_label[k]) for k in ks]
 
     def cross(chain, cost_row, projections, prune_last=True):
@@ -301,8 +307,7 @@ def backup_stage(
     the answer does not depend on it.
     """
     method = Method.parse(method)
-    st = _Stage(t, tolerances, LPSolver.parse(lp), max_vectors, *(deadline or (None, None)),
-                executor=executor)
+    st = _Stage(t, tolerances, LPSolver.parse(lp), max_vectors, deadline, executor)
     t0 = time.perf_counter()
     cost_t = _stage_cost(data, t)
     results = _backup_ys(data, cost_t, range(cost_t.shape[0]), nxt, method, st)
@@ -347,8 +352,7 @@ def backup_at_beliefs(
         provenance.  No vector is dropped by a tolerance, so ``prune_error``
         is 0 unless the full set had to be built.
     """
-    st = _Stage(t, tolerances, LPSolver.parse(lp), max_vectors, *(deadline or (None, None)),
-                executor=executor)
+    st = _Stage(t, tolerances, LPSolver.parse(lp), max_vectors, deadline, executor)
     t0 = time.perf_counter()
     cost_t = _stage_cost(data, t)
     Y, A, S, L = cost_t.shape
@@ -379,12 +383,8 @@ def _best_at_belief(data, cost_t, y, nxt: StageValue, b: np.ndarray, st: _Stage)
     best_value, best = np.inf, None
     for a in range(A):
         st.check_time()
-        ks = range(int(data.branch_ptr[y * A + a]), int(data.branch_ptr[y * A + a + 1]))
-        lifted = []
-        for k in ks:
-            tg = int(data.branch_target[k])
-            G = project(data.projection[k], nxt.values[nxt.ptr[tg]:nxt.ptr[tg + 1]])
-            lifted.append(G)
+        ks, successors = _branches(data, nxt, y, a)
+        lifted = [project(data.projection[k], succ) for k, succ in zip(ks, successors)]
         hptr = np.zeros(len(lifted) + 1, dtype=np.int64)
         np.cumsum([G.shape[0] for G in lifted], out=hptr[1:])
         H = (np.concatenate(lifted).reshape(-1, S, L) if lifted else np.zeros((0, S, L))) * b[None, :, None]
