@@ -32,6 +32,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import decmdp  # noqa: E402
+from bench_pomdp import data_path  # noqa: E402
 from decmdp.core.executors import Executor  # noqa: E402
 from decmdp.core.value_iteration import value_iteration  # noqa: E402
 from decmdp.pomdp import read_pomdp  # noqa: E402
@@ -121,9 +122,7 @@ class TimedUnits(Executor):
 def problem(kind, arg):
     if kind == "two":
         return sparse_joint(*arg)
-    folder = ROOT / "tests" / "data"
-    path = folder / arg[0] if (folder / arg[0]).exists() else ROOT / "benchmarks" / "data" / arg[0]
-    return read_pomdp(path), arg[1]
+    return read_pomdp(data_path(arg[0])), arg[1]
 
 
 def run(kind, arg, **how) -> float:

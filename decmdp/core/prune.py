@@ -558,7 +558,7 @@ def prune(
     V : float64[N, D]
         Cost vectors.
     tolerances : Tolerances
-        ``dominance`` and ``witness`` (relative to ``max |V|``) and
+        ``dominance`` and ``witness`` (relative to the spread ``max V - min V``) and
         ``lp_feasibility`` inside the LP solvers.
     lp : LPSolver or {"numba", "highs"}
         LP solver for the witness step ("numba" falls back to HiGHS where
