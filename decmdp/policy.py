@@ -327,14 +327,17 @@ class PolicyGraph:
 
         save_picture(lambda fmt: policy_picture(self, fmt, engine), path, force)
 
+    def node_lines(self, node: str) -> tuple[str, str, str]:
+        """What a picture shows of ``node``: where (stage, unless the graph is
+        cyclic, and ``x1``), player 1's action, player 2's prescription."""
+        attrs = self.graph.nodes[node]
+        g = ", ".join(f"{x2}->{u2}" for x2, u2 in zip(self.player2_states, attrs["prescription"]))
+        where = ("" if self.is_cyclic else f"t={attrs['stage']} ") + f"x1={attrs['x1']}"
+        return where, f"u1={attrs['u1']}", g
+
     def to_dot(self) -> str:
         """Graphviz DOT text: one box per node, edges labelled with ``x1'``."""
-        def text(attrs) -> tuple:
-            g = ", ".join(f"{x2}->{u2}" for x2, u2 in zip(self.player2_states, attrs["prescription"]))
-            where = ("" if self.is_cyclic else f"t={attrs['stage']} ") + f"x1={attrs['x1']}"
-            return where, f"u1={attrs['u1']}", g
-
-        return dot.digraph(self.problem or "policy", [(node, text(self.graph.nodes[node])) for node in self.nodes],
+        return dot.digraph(self.problem or "policy", [(node, self.node_lines(node)) for node in self.nodes],
                            [("start " + name, node) for name, node in self.start.items()],
                            [(u, v, data["x1"]) for u, v, data in self.graph.edges(data=True)])
 

@@ -137,6 +137,16 @@ def test_layered_layout_puts_stages_left_to_right():
         assert boxes[u] < boxes[v]
 
 
+def test_an_infinite_horizon_controller_is_drawn_on_one_layer(tmp_path):
+    model = decmdp.load(ROOT / "problems" / "leader-follower.json")
+    policy = decmdp.solve(model, horizon="infinite", bounds=False).policy
+    drawn = two_player_graph(policy)
+    assert {drawn.nodes[n]["stage"] for n in policy.nodes} == {0}
+    assert all("t=" not in drawn.nodes[n]["label"] for n in policy.nodes)
+    policy.plot(tmp_path / "controller.svg", engine="matplotlib")
+    assert "<svg" in (tmp_path / "controller.svg").read_text()
+
+
 def test_pomdp_value_and_policy_pictures(tmp_path, monkeypatch):
     monkeypatch.setattr("decmdp.plot.graph.shutil.which", lambda name: None)
     solution = decmdp.pomdp.solve(decmdp.pomdp.read_pomdp(TIGER), 3)

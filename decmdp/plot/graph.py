@@ -30,9 +30,9 @@ def two_player_graph(policy) -> nx.DiGraph:
     """A :class:`~decmdp.policy.PolicyGraph` as a labelled DiGraph (nodes: ``stage``, ``label``)."""
     drawn = nx.DiGraph()
     for node in policy.nodes:
-        a = policy.graph.nodes[node]
-        g = ", ".join(f"{x2}->{u2}" for x2, u2 in zip(policy.player2_states, a["prescription"]))
-        drawn.add_node(node, stage=a["stage"], label=f"{node}  t={a['stage']} x1={a['x1']}\nu1={a['u1']}\n{g}")
+        where, u1, g = policy.node_lines(node)
+        drawn.add_node(node, stage=policy.graph.nodes[node].get("stage", 0),  # a controller: one layer
+                       label=f"{node}  {where}\n{u1}\n{g}")
     for name, node in policy.start.items():
         drawn.add_node(f"start {name}", stage=-1, label=f"start\nx1(0)={name}", start=True)
         drawn.add_edge(f"start {name}", node, label="")
@@ -96,15 +96,16 @@ def graph_figure(drawn: nx.DiGraph, title: str):
     return figure
 
 
-def render_graph(dot_text: str, drawn: nx.DiGraph, fmt: str, title: str, engine: str = "auto") -> bytes:
+def render_graph(dot_text: str, drawn, fmt: str, title: str, engine: str = "auto") -> bytes:
     """The picture of a policy graph as ``fmt`` (png, svg, pdf) bytes.
 
     Parameters
     ----------
     dot_text : str
         Its Graphviz DOT text (used when Graphviz draws it).
-    drawn : networkx.DiGraph
-        The same graph for the matplotlib route.
+    drawn : callable
+        Builds the same graph as a networkx DiGraph, for the matplotlib
+        route only.
     fmt : str
     title : str
     engine : {"auto", "graphviz", "matplotlib"}
@@ -122,18 +123,18 @@ def render_graph(dot_text: str, drawn: nx.DiGraph, fmt: str, title: str, engine:
             return result.stdout
         if engine == "graphviz":
             raise ValueError(f"dot failed: {result.stderr.decode(errors='replace').strip()}")
-    return figure_bytes(graph_figure(drawn, title), fmt)
+    return figure_bytes(graph_figure(drawn(), title), fmt)
 
 
 def policy_picture(policy, fmt: str, engine: str = "auto") -> bytes:
     """A two-player policy graph drawn as ``fmt`` bytes."""
-    return render_graph(policy.to_dot(), two_player_graph(policy), fmt,
+    return render_graph(policy.to_dot(), lambda: two_player_graph(policy), fmt,
                         f"{policy.problem or 'policy'}: policy graph ({len(policy)} nodes)", engine)
 
 
 def pomdp_policy_picture(solution, fmt: str, engine: str = "auto") -> bytes:
     """A POMDP solution's policy graph drawn as ``fmt`` bytes."""
-    return render_graph(solution.to_dot(), pomdp_graph(solution), fmt,
+    return render_graph(solution.to_dot(), lambda: pomdp_graph(solution), fmt,
                         f"{solution.pomdp.name or 'POMDP'}: policy graph", engine)
 
 
