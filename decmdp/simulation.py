@@ -111,9 +111,8 @@ def sample_returns(model: TwoPlayerMDP, policy: PolicyGraph, episodes: int = 10_
 
 
 def _episode_length(model: TwoPlayerMDP, policy: PolicyGraph, truncation: float) -> tuple[int, float]:
-    """Stages per episode and the bound on the truncation bias (0 for a finite policy)."""
-    if isinstance(truncation, bool) or not isinstance(truncation, (int, float)) or not 0 < truncation < 1:
-        raise ValueError(f"truncation: is {truncation!r}, expected a number in (0, 1)")
+    """Stages per episode and the bound on the truncation bias (0 for a finite
+    policy); the arguments are checked (:func:`_episode_chunks`)."""
     if not policy.is_cyclic:
         return policy.horizon, 0.0
     beta = model.discount
@@ -127,8 +126,10 @@ def _episode_chunks(model: TwoPlayerMDP, policy: PolicyGraph, episodes, seed, tr
         raise ValueError(f"episodes: is {episodes!r}, expected an integer >= 2")
     if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or seed < 0):
         raise ValueError(f"seed: is {seed!r}, expected a non-negative integer or None")
+    if isinstance(truncation, bool) or not isinstance(truncation, (int, float)) or not 0 < truncation < 1:
+        raise ValueError(f"truncation: is {truncation!r}, expected a number in (0, 1)")
+    policy.check(model)  # before the policy's length is derived from the model
     steps, _ = _episode_length(model, policy, truncation)
-    policy.check(model)
     tables = policy.tables()
     rng = np.random.default_rng(seed)
     for start in range(0, episodes, CHUNK):

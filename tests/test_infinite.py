@@ -407,3 +407,14 @@ def test_identical_stages_are_stored_once(tmp_path):
     result = run("solve", write_problem(tmp_path, model, "model.json"), "--horizon", 300, "--no-bounds", "-q")
     assert "are identical (a fixed point of the backup): computed and stored once" in result.output
 
+
+
+def test_simulating_a_controller_on_an_undiscounted_model_is_a_policy_error(tmp_path):
+    document = json.loads((PROBLEMS / "leader-follower.json").read_text())
+    controller = decmdp.solve(decmdp.load(PROBLEMS / "leader-follower.json"), horizon="infinite",
+                              bounds=False).policy
+    document["discount"] = 1.0
+    undiscounted = tmp_path / "undiscounted.json"
+    undiscounted.write_text(json.dumps(document))
+    with pytest.raises(decmdp.PolicyError):
+        decmdp.simulate(decmdp.load(undiscounted), controller, episodes=10, seed=0)
