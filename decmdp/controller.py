@@ -108,8 +108,9 @@ class Certificate:
 
 
 def controller_from_stage(model: TwoPlayerMDP, stage: StageValue, next_rows: np.ndarray,
-                          start: dict) -> PolicyGraph:
-    """The cyclic policy graph of the rows reachable from ``start``.
+                          start: dict) -> tuple[PolicyGraph, float]:
+    """The cyclic policy graph of the rows reachable from ``start``, and its
+    exact value from the initial distribution (in the problem's sense).
 
     Parameters
     ----------
@@ -130,7 +131,7 @@ def controller_from_stage(model: TwoPlayerMDP, stage: StageValue, next_rows: np.
     values = controller_values(model, policy)
     for i, node in enumerate(policy.nodes):
         policy.graph.nodes[node]["alpha"] = tuple(float(v) for v in model.to_user_sense(values[i]))
-    return policy
+    return policy, _start_value(model, policy, values)
 
 
 def controller_values(model: TwoPlayerMDP, policy: PolicyGraph) -> np.ndarray:
@@ -189,7 +190,12 @@ def discounted_values(rows: list, cols: list, probs: list, cost: np.ndarray, bet
 
 def evaluate_controller(model: TwoPlayerMDP, policy: PolicyGraph) -> float:
     """Exact expected discounted objective of a cyclic policy, in the problem's sense."""
-    J = controller_values(model, policy)
+    return _start_value(model, policy, controller_values(model, policy))
+
+
+def _start_value(model: TwoPlayerMDP, policy: PolicyGraph, J: np.ndarray) -> float:
+    """The value from the initial distribution of a cyclic policy whose
+    :func:`controller_values` are ``J``, in the problem's sense."""
     index = {node: i for i, node in enumerate(policy.nodes)}
     total = 0.0
     for x1, name in enumerate(model.player1_states):

@@ -16,7 +16,7 @@ import time
 from typing import Callable
 
 from decmdp.bounds import Bounds, compute_bounds
-from decmdp.controller import Certificate, controller_from_stage, evaluate_controller
+from decmdp.controller import Certificate, controller_from_stage
 from decmdp.core.infinite import close_cycles, infinite_value_iteration
 from decmdp.core.prune import LPSolver
 from decmdp.core.types import StageStats, StageValue
@@ -284,9 +284,8 @@ def _solve_infinite(model, method, epsilon, max_vectors, tolerances, progress, s
     run = infinite_value_iteration(data, model.discount, float(epsilon), method, tolerances, max_vectors,
                                    lp=lp, progress=progress)
     internal, initial_values, start = start_rows(run.stage, model.initial)
-    policy = controller_from_stage(model, run.stage, close_cycles(data, run), start)
-    certificate = Certificate.from_run(run, epsilon, internal, model.sense.sign,
-                                       evaluate_controller(model, policy))
+    policy, controller_value = controller_from_stage(model, run.stage, close_cycles(data, run), start)
+    certificate = Certificate.from_run(run, epsilon, internal, model.sense.sign, controller_value)
     return Solution(
         value=float(model.to_user_sense(internal)),
         initial_values={model.player1_states[x1]: float(model.to_user_sense(v))
