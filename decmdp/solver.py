@@ -12,6 +12,7 @@ finite-state controller (:mod:`decmdp.controller`).
 from __future__ import annotations
 
 import dataclasses
+import functools
 import time
 from typing import Callable
 
@@ -107,8 +108,11 @@ class Solution:
         sv = self.value_function[t]
         pointwise = (t == 0 and self.method == Method.LIFTED.value and self.certificate is None
                      and self.repeating_from is None and self.model is not None)
-        if not pointwise:
-            return sv
+        return self._full_first_stage if pointwise else sv
+
+    @functools.cached_property
+    def _full_first_stage(self) -> StageValue:
+        """Stage 0 backed up in full from ``Gamma_1`` (once per solution)."""
         return backup_stage(reduce_two_player(self.model), 0, self.value_function[1])[0]
 
     def summary(self) -> dict:

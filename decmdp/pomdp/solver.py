@@ -15,6 +15,7 @@ exact value and certified gap.
 from __future__ import annotations
 
 import dataclasses
+import functools
 from typing import Callable
 
 import networkx as nx
@@ -154,9 +155,7 @@ class PomdpSolution:
                 graph.add_edge(f"n{n}", f"n{c.next[n, o]}", observation=pomdp.observations[o])
             graph.graph["start"] = f"n{c.start}"
             return graph
-        stages = self.value_function
-        _, _, start = start_rows(stages[0], pomdp.start[None, :])
-        found = walk_stages(reduce_pomdp(pomdp), stages, [start[0]])
+        stages, found = self.value_function, self._walk
         ids = [f"t{t}_{row}" for t, row in found.keys]
         for node, (t, row) in zip(ids, found.keys):
             graph.add_node(node, stage=t, action=pomdp.actions[stages[t].action[row]])
@@ -164,6 +163,12 @@ class PomdpSolution:
             graph.add_edge(ids[node], ids[child], observation=pomdp.observations[o])
         graph.graph["start"] = ids[found.start[0]]
         return graph
+
+    @functools.cached_property
+    def _walk(self):
+        """The finite-horizon policy's vectors, reached from the start belief (once per solution)."""
+        _, _, start = start_rows(self.value_function[0], self.pomdp.start[None, :])
+        return walk_stages(reduce_pomdp(self.pomdp), self.value_function, [start[0]])
 
     def to_dot(self) -> str:
         """Graphviz DOT of :meth:`policy_graph`: each node's stage (or id) and action, edges by observation."""
