@@ -12,14 +12,13 @@ import difflib
 import json
 import math
 import os
-import sys
 from pathlib import Path
 
 import numpy as np
 
 from decmdp.common import Sense, write_text_atomic
 from decmdp.errors import ProblemError, counted
-from decmdp.inputfile import InputError, clip, listing, parse_json, read_bytes, shown
+from decmdp.inputfile import InputError, clip, listing, parse_json, read_stdin_text, read_text, shown
 from decmdp.model import TwoPlayerMDP, field_layouts, sense_field, with_stages
 from decmdp.policy import POLICY_FORMAT
 from decmdp.validation import Axes, ErrorList, check_names
@@ -58,20 +57,14 @@ def load(path: str | os.PathLike) -> TwoPlayerMDP:
         The file is missing, unreadable, not UTF-8, not JSON, or not a valid
         problem; the messages say which and where.
     """
-    if str(path) == "-":
-        try:
-            text = sys.stdin.buffer.read().decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise ProblemError(f"stdin: not UTF-8 text (byte {exc.start})") from None
-        return loads(text, default_name="stdin", source="stdin")
-    path = Path(path)
+    stdin = str(path) == "-"
     try:
-        text = read_bytes(path, "problem file").decode("utf-8")
+        text = read_stdin_text() if stdin else read_text(path, "problem file")
     except InputError as exc:
         raise ProblemError(str(exc)) from None
-    except UnicodeDecodeError as exc:
-        raise ProblemError(f"{path}: not UTF-8 text (byte {exc.start})") from None
-    return loads(text, default_name=path.stem, source=str(path))
+    if stdin:
+        return loads(text, default_name="stdin", source="stdin")
+    return loads(text, default_name=Path(path).stem, source=str(path))
 
 
 def loads(text: str, default_name: str = "unnamed", source: str = "<string>") -> TwoPlayerMDP:

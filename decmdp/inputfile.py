@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import os
 import stat
+import sys
 
 MAX_INPUT_BYTES = 256 * 1024 * 1024
 """Largest input file read (problem, policy or ``.POMDP``): 256 MiB."""
@@ -118,14 +119,30 @@ def is_text(text: str) -> bool:
     return True
 
 
+def read_text(path: str | os.PathLike, what: str = "file") -> str:
+    """The UTF-8 text of a regular file (see :func:`read_bytes`)."""
+    return _decoded(read_bytes(path, what), str(path))
+
+
+def read_stdin_text() -> str:
+    """The UTF-8 text on standard input, at most :data:`MAX_INPUT_BYTES`
+    (messages name it ``stdin``)."""
+    data = sys.stdin.buffer.read(MAX_INPUT_BYTES + 1)
+    if len(data) > MAX_INPUT_BYTES:
+        raise InputError(f"stdin: larger than the limit of {MAX_INPUT_BYTES // 2**20} MiB for an input file")
+    return _decoded(data, "stdin")
+
+
+def _decoded(data: bytes, source: str) -> str:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{source}: not UTF-8 text (byte {exc.start})") from None
+
+
 def read_json(path: str | os.PathLike, what: str = "file"):
     """Read and strictly parse a UTF-8 JSON file; see :func:`read_bytes`, :func:`parse_json`."""
-    data = read_bytes(path, what)
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise InputError(f"{path}: not UTF-8 text (byte {exc.start})") from None
-    return parse_json(text, str(path))
+    return parse_json(read_text(path, what), str(path))
 
 
 def shown(value, limit: int = 60) -> str:
