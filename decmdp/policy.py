@@ -327,13 +327,21 @@ class PolicyGraph:
 
         save_picture(lambda fmt: policy_picture(self, fmt, engine), path, force)
 
+    def prescription_text(self, node: str, arrow: str = "->") -> str:
+        """Player 2's prescription at ``node`` as ``x2->u2, ...``."""
+        return ", ".join(f"{x2}{arrow}{u2}"
+                         for x2, u2 in zip(self.player2_states, self.graph.nodes[node]["prescription"]))
+
+    def successor_text(self, node: str, arrow: str = "->") -> str:
+        """The nodes after ``node`` as ``x1'->node, ...`` (empty at the last stage)."""
+        return ", ".join(f"{d['x1']}{arrow}{c}" for _, c, d in self.graph.out_edges(node, data=True))
+
     def node_lines(self, node: str) -> tuple[str, str, str]:
         """What a picture shows of ``node``: where (stage, unless the graph is
         cyclic, and ``x1``), player 1's action, player 2's prescription."""
         attrs = self.graph.nodes[node]
-        g = ", ".join(f"{x2}->{u2}" for x2, u2 in zip(self.player2_states, attrs["prescription"]))
         where = ("" if self.is_cyclic else f"t={attrs['stage']} ") + f"x1={attrs['x1']}"
-        return where, f"u1={attrs['u1']}", g
+        return where, f"u1={attrs['u1']}", self.prescription_text(node)
 
     def to_dot(self) -> str:
         """Graphviz DOT text: one box per node, edges labelled with ``x1'``."""

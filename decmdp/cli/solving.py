@@ -122,8 +122,7 @@ def _print_solution(model, solution, max_nodes: int = 24) -> None:
             click.echo(f"  ... {len(policy) - max_nodes} more nodes (write them with -o or --dot)")
             break
         a = policy.graph.nodes[node]
-        g = ", ".join(f"{x2}->{u2}" for x2, u2 in zip(policy.player2_states, a["prescription"]))
-        nxt = ", ".join(f"{d['x1']}->{c}" for _, c, d in policy.graph.out_edges(node, data=True))
+        g, nxt = policy.prescription_text(node), policy.successor_text(node)
         starts = [x1 for x1, n in policy.start.items() if n == node]
         tag = f" [start x1={','.join(starts)}]" if starts else ""
         stage = "" if policy.is_cyclic else f" t={a['stage']}"

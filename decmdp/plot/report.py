@@ -192,10 +192,9 @@ def _policy_section(solution, figure) -> str:
     starts = {node: name for name, node in policy.start.items()}
     for node in policy.nodes[:MAX_TABLE_NODES]:
         a = policy.graph.nodes[node]
-        successors = ", ".join(f"{d['x1']} -> {c}" for _, c, d in policy.graph.out_edges(node, data=True))
         rows.append((node + (f" (start, x1(0) = {starts[node]})" if node in starts else ""), a["stage"], a["x1"],
-                     a["u1"], ", ".join(f"{x2} -> {u2}" for x2, u2 in zip(policy.player2_states, a["prescription"])),
-                     successors or "(last stage)"))
+                     a["u1"], policy.prescription_text(node, " -> "),
+                     policy.successor_text(node, " -> ") or "(last stage)"))
     parts.append(_table(["node", "stage", "x1", "player 1: u1", "player 2: x2 -> u2", "next"], rows))
     if len(policy) > MAX_TABLE_NODES:
         parts.append(f'<p class="note">First {MAX_TABLE_NODES} of {len(policy)} nodes.</p>')
