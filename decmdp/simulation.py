@@ -82,18 +82,24 @@ def simulate(model: TwoPlayerMDP, policy: PolicyGraph, episodes: int = 10_000,
     ValueError
         If ``episodes < 2`` or ``truncation`` is not in ``(0, 1)``.
     """
+    mean, stderr = mean_and_stderr(_episode_chunks(model, policy, episodes, seed, truncation))
+    steps, bias = _episode_length(model, policy, truncation)
+    return SimulationResult(mean, stderr, mean - Z_95 * stderr, mean + Z_95 * stderr, episodes, seed,
+                            steps, bias)
+
+
+def mean_and_stderr(chunks) -> tuple[float, float]:
+    """Mean and standard error of the mean of the values in ``chunks`` (arrays,
+    at least two values in all), in one pass: Chan et al.'s pairwise update of
+    the running mean and sum of squared deviations."""
     count, mean, m2 = 0, 0.0, 0.0
-    for totals in _episode_chunks(model, policy, episodes, seed, truncation):
-        # Chan et al.'s pairwise update of the running mean and sum of squared deviations
+    for totals in chunks:
         n, chunk_mean = totals.size, float(totals.mean())
         delta = chunk_mean - mean
         m2 += float(((totals - chunk_mean) ** 2).sum()) + delta**2 * count * n / (count + n)
         mean += delta * n / (count + n)
         count += n
-    stderr = math.sqrt(m2 / (count - 1) / count)
-    steps, bias = _episode_length(model, policy, truncation)
-    return SimulationResult(mean, stderr, mean - Z_95 * stderr, mean + Z_95 * stderr, episodes, seed,
-                            steps, bias)
+    return mean, math.sqrt(m2 / (count - 1) / count)
 
 
 def sample_returns(model: TwoPlayerMDP, policy: PolicyGraph, episodes: int = 10_000,

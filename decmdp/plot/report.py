@@ -25,7 +25,7 @@ from decmdp.model import TwoPlayerMDP
 from decmdp.plot._backend import figure_bytes, pyplot
 from decmdp.plot.graph import policy_picture
 from decmdp.plot.value import solution_value_figure
-from decmdp.simulation import Z_95, sample_returns
+from decmdp.simulation import Z_95, mean_and_stderr, sample_returns
 
 MAX_VALUE_FIGURES = 6
 MAX_TABLE_NODES = 500
@@ -204,8 +204,7 @@ def _policy_section(solution, figure) -> str:
 
 def _simulation_section(model, solution, episodes, seed, kind, figure) -> str:
     returns = sample_returns(model, solution.policy, episodes=episodes, seed=seed)
-    mean = float(returns.mean())
-    stderr = float(returns.std(ddof=1) / np.sqrt(returns.size))
+    mean, stderr = mean_and_stderr([returns])
     parts = ['<section id="simulation"><h2>Simulated returns</h2>',
              f"<p>{returns.size} episodes of the optimal policy (seed {seed}); the exact value comes from the "
              "solver and is checked by exact forward evaluation elsewhere.</p>",
