@@ -78,7 +78,7 @@ def compute_bounds(model: TwoPlayerMDP, optimum: float, tolerances, max_vectors:
         ``max(BOUND_MIN_SECONDS, BOUND_TIME_SHARE * seconds)``.
     lp : {"numba", "highs"}
     """
-    full = full_information_value(model, model.horizon)
+    full = full_information_value(model)
     budget = max(BOUND_MIN_SECONDS, BOUND_TIME_SHARE * seconds)
     try:
         blind = blind_player2_value(model, tolerances, max_vectors, budget, lp)
@@ -112,10 +112,10 @@ def blind_player2_value(model: TwoPlayerMDP, tolerances, max_vectors: int | None
     return start_rows(stages[0], model.initial)[0]
 
 
-def full_information_value(model: TwoPlayerMDP, horizon: int) -> float:
+def full_information_value(model: TwoPlayerMDP) -> float:
     """Optimal value (minimization form) of the centralized MDP on ``(x1, x2)``."""
     value = model.terminal_cost.copy()
-    for t in range(horizon - 1, -1, -1):
+    for t in range(model.horizon - 1, -1, -1):
         q = model.stage_cost(t).copy()  # [x1, x2, u1, u2]
         for x1 in range(model.n1):
             for u1 in range(model.m1):

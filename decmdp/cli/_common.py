@@ -266,10 +266,12 @@ def write_export(file, output, horizon, force, render):
     return model
 
 
-def check_finite_only(infinite: bool, scheduler) -> None:
-    """``--scheduler`` serves finite-horizon solves only."""
+def check_horizon_options(infinite: bool, epsilon, scheduler) -> None:
+    """``--epsilon`` serves infinite-horizon solves only, ``--scheduler`` finite ones."""
     from decmdp.errors import ProblemError
 
+    if epsilon is not None and not infinite:
+        raise ProblemError("--epsilon: only applies with --infinite")
     if infinite and scheduler is not None:
         raise ProblemError("--scheduler: only applies to a finite horizon, not with --infinite")
 

@@ -8,7 +8,7 @@ import click
 
 from decmdp.cli._common import (
     Progress,
-    check_finite_only,
+    check_horizon_options,
     check_outputs,
     epsilon_option,
     export_command,
@@ -75,9 +75,7 @@ def pomdp_solve(file, horizon, infinite, epsilon, as_json, alpha, dot, max_vecto
 
     if (horizon is None) == (not infinite):
         raise ProblemError("--horizon, --infinite: give exactly one of them")
-    if epsilon is not None and not infinite:
-        raise ProblemError("--epsilon: only applies with --infinite")
-    check_finite_only(infinite, scheduler)
+    check_horizon_options(infinite, epsilon, scheduler)
     check_outputs([alpha, dot], force)
     model = read_pomdp(file)
     prepare_kernels(quiet)

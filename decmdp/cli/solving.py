@@ -6,7 +6,7 @@ import click
 
 from decmdp.cli._common import (
     Progress,
-    check_finite_only,
+    check_horizon_options,
     check_outputs,
     echo_stage_table,
     epsilon_option,
@@ -60,9 +60,7 @@ def solve(file, horizon, infinite, epsilon, method, as_json, output, dot, max_ve
 
     if infinite and horizon is not None:
         raise ProblemError("--horizon and --infinite: give one of them, not both")
-    if epsilon is not None and not infinite:
-        raise ProblemError("--epsilon: only applies with --infinite")
-    check_finite_only(infinite, scheduler)
+    check_horizon_options(infinite, epsilon, scheduler)
     check_outputs([output, dot], force)
     model = decmdp.load(file)
     prepare_kernels(quiet)

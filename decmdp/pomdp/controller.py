@@ -79,12 +79,13 @@ def controller_values(pomdp: Pomdp, action: np.ndarray, nxt: np.ndarray) -> np.n
         raise ValueError(f"discount: is {beta:g}; a controller's value needs a discount < 1")
     reward = pomdp.expected_reward()
     n_nodes, n_s = action.shape[0], len(pomdp.states)
+    joint = {a: pomdp.transition[a][:, :, None] * pomdp.observation[a][None, :, :]  # [s, s', o]
+             for a in np.unique(action).tolist()}
     rows, cols, probs = [], [], []
     for n in range(n_nodes):
         a = int(action[n])
-        joint = pomdp.transition[a][:, :, None] * pomdp.observation[a][None, :, :]  # [s, s', o]
-        for o in range(joint.shape[2]):
-            block = joint[:, :, o]
+        for o in range(joint[a].shape[2]):
+            block = joint[a][:, :, o]
             if not block.any():
                 continue
             if nxt[n, o] < 0:

@@ -34,36 +34,31 @@ from decmdp.core.types import BackupData
 from decmdp.model import TwoPlayerMDP
 
 
-def reduce_two_player(model: TwoPlayerMDP, horizon: int | None = None) -> BackupData:
+def reduce_two_player(model: TwoPlayerMDP) -> BackupData:
     """Backup data of the coordinator's POMDP.
 
     Parameters
     ----------
     model : TwoPlayerMDP
-        A validated problem.
-    horizon : int, optional
-        Number of stages (default ``model.horizon``); only trims a
-        time-varying cost.
+        A validated problem (a time-varying cost is taken for its horizon).
 
     Returns
     -------
     BackupData
         ``Y = |X1|``, ``A = |U1|``, ``S = |X2|``, ``L = |U2|``, labels = ``X1``.
     """
-    horizon = model.horizon if horizon is None else horizon
-    cost = _stage_costs(model, horizon).transpose(0, 1, 3, 2, 4)  # [t, x1, u1, x2, u2]
+    cost = _stage_costs(model).transpose(0, 1, 3, 2, 4)  # [t, x1, u1, x2, u2]
     return _backup_data(model, cost, model.m1, lambda a: a, lambda block, a: block)
 
 
-def reduce_blind(model: TwoPlayerMDP, horizon: int | None = None) -> BackupData:
+def reduce_blind(model: TwoPlayerMDP) -> BackupData:
     """Backup data when player 2 ignores ``x2``: action ``(u1, u2)``, ``L = 1``.
 
     Action index ``a = u1 * |U2| + u2``.  Its optimal value is the bound on
     the other side of the optimum from the full-information MDP.
     """
-    horizon = model.horizon if horizon is None else horizon
     m2 = model.m2
-    cost = _stage_costs(model, horizon)  # [t, x1, x2, u1, u2] -> [t, x1, (u1, u2), x2, 1]
+    cost = _stage_costs(model)  # [t, x1, x2, u1, u2] -> [t, x1, (u1, u2), x2, 1]
     cost = cost.transpose(0, 1, 3, 4, 2).reshape(cost.shape[0], model.n1, model.m1 * m2, model.n2, 1)
     return _backup_data(model, cost, model.m1 * m2, lambda a: a // m2,
                         lambda block, a: block[:, a % m2 : a % m2 + 1])
@@ -99,8 +94,8 @@ def _backup_data(model: TwoPlayerMDP, cost: np.ndarray, n_actions: int, player1_
     )
 
 
-def _stage_costs(model: TwoPlayerMDP, horizon: int) -> np.ndarray:
-    """Costs as ``[t, x1, x2, u1, u2]`` with one slice, or ``horizon`` slices."""
+def _stage_costs(model: TwoPlayerMDP) -> np.ndarray:
+    """Costs as ``[t, x1, x2, u1, u2]`` with one slice, or one per stage of the horizon."""
     if model.is_time_varying:
-        return np.asarray(model.cost[:horizon], dtype=np.float64)
+        return np.asarray(model.cost[:model.horizon], dtype=np.float64)
     return np.asarray(model.cost, dtype=np.float64)[None]
