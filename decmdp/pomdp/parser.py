@@ -120,9 +120,9 @@ class _Run:
     """Consecutive numbers read in bulk; a single one becomes a token only when asked for."""
 
     def __init__(self, text: str, values: np.ndarray, line: int, column: int):
-        self.text, self.values, self.line, self.column = text, values, line, column
-        self.words: list[re.Match] = []
-        self.unread = _WORD.finditer(text)
+        self.values = values
+        self.words: list[tuple[str, int, int]] = []
+        self.unread = _positioned_words(text, line, column)
 
     def __len__(self) -> int:
         return len(self.values)
@@ -131,11 +131,22 @@ class _Run:
         """The ``k``-th number as a token, with its line and column (for messages)."""
         while len(self.words) <= k:
             self.words.append(next(self.unread))
-        word = self.words[k]
-        before = self.text[:word.start()]
-        newlines = before.count("\n")
-        column = (word.start() - before.rfind("\n") if newlines else self.column + word.start())
-        return _number_token(word.group(), self.line + newlines, column, float(self.values[k]))
+        word, line, column = self.words[k]
+        return _number_token(word, line, column, float(self.values[k]))
+
+
+def _positioned_words(text: str, line: int, column: int):
+    """``(word, line, column)`` of each word of ``text``, which starts at
+    ``(line, column)``; one pass over the text."""
+    scanned, line_start = 0, None
+    for word in _WORD.finditer(text):
+        start = word.start()
+        newlines = text.count("\n", scanned, start)
+        if newlines:
+            line += newlines
+            line_start = text.rfind("\n", scanned, start) + 1
+        scanned = start
+        yield word.group(), line, (start - line_start + 1 if line_start is not None else column + start)
 
 
 def _number_token(word: str, line: int, column: int, value: float) -> _Token:
@@ -167,11 +178,8 @@ def _tokenize(text: str) -> tuple[list[_Token], dict[int, _Run]]:
                 runs[len(tokens)] = _Run(word, values, line, col)
                 tokens.append(_Token("run", "", line, col))
             else:  # out-of-range numbers or a sign before the first: one by one
-                for sub in _WORD.finditer(word):
-                    before = word[:sub.start()]
-                    newlines = before.count("\n")
-                    sub_col = sub.start() - before.rfind("\n") if newlines else col + sub.start()
-                    _add_word(tokens, sub.group(), line + newlines, sub_col)
+                for sub, sub_line, sub_col in _positioned_words(word, line, col):
+                    _add_word(tokens, sub, sub_line, sub_col)
             newlines = word.count("\n")
             if newlines:
                 line, line_start = line + newlines, m.start() + word.rfind("\n") + 1
