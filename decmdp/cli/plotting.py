@@ -152,7 +152,7 @@ def report(file, output, episodes, seed, horizon, force, quiet):
     Example:
       decmdp report problem.json -o report.html
     """
-    from decmdp.fileio import write_text_atomic
+    from decmdp.common import write_text_atomic
     from decmdp.plot import require_matplotlib
     from decmdp.plot.report import build_report
 

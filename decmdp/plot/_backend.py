@@ -9,6 +9,8 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
+from decmdp.common import check_output, write_text_atomic
+
 INSTALL_HINT = "pip install 'decmdp[plot]'"
 
 
@@ -71,8 +73,7 @@ def figure_bytes(figure, fmt: str) -> bytes:
 def _writable(path, force: bool) -> str:
     """The format of ``path``, after checking that it may be written (before anything is drawn)."""
     fmt = check_format(path)
-    if Path(path).exists() and not force:
-        raise FileExistsError(f"{path}: exists; not overwriting it (use --force)")
+    check_output(path, force)
     return fmt
 
 
@@ -82,8 +83,6 @@ def save_figure(make_figure, path=None, force: bool = False):
     The format (from the suffix) and an existing ``path`` are checked first;
     the file is written atomically and the figure closed.
     """
-    from decmdp.fileio import write_text_atomic
-
     if path is None:
         return make_figure()
     fmt = _writable(path, force)
@@ -93,6 +92,4 @@ def save_figure(make_figure, path=None, force: bool = False):
 
 def save_picture(make_picture, path, force: bool = False) -> None:
     """Write ``make_picture(fmt)`` (bytes in the format of ``path``'s suffix), atomically."""
-    from decmdp.fileio import write_text_atomic
-
     write_text_atomic(path, make_picture(_writable(path, force)), force=force)
