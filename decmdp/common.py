@@ -39,6 +39,11 @@ class Sense(str, enum.Enum):
     MAXIMIZE = "maximize"
 
     @property
+    def objective(self) -> str:
+        """``"cost"`` or ``"reward"``: what the values of this sense are called."""
+        return "cost" if self is Sense.MINIMIZE else "reward"
+
+    @property
     def sign(self) -> float:
         """+1 for costs, -1 for rewards: ``user value = sign * internal value``."""
         return 1.0 if self is Sense.MINIMIZE else -1.0

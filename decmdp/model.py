@@ -410,8 +410,7 @@ class TwoPlayerMDP:
 
 def sense_field(sense: Sense, terminal: bool) -> str:
     """Field name of the stage or terminal objective for a sense."""
-    base = "cost" if sense is Sense.MINIMIZE else "reward"
-    return f"terminal_{base}" if terminal else base
+    return f"terminal_{sense.objective}" if terminal else sense.objective
 
 
 def _pick_sense(cost, reward, terminal_cost, terminal_reward, errors: ErrorList):

@@ -83,7 +83,7 @@ def solve(file, horizon, infinite, epsilon, method, as_json, output, dot, max_ve
 
 
 def _print_solution(model, solution, max_nodes: int = 24) -> None:
-    kind = "cost" if solution.sense.value == "minimize" else "reward"
+    kind = solution.sense.objective
     click.echo(f"{model.name}: {solution.sense.value} expected total {kind}, horizon {solution.horizon}, "
                f"method {solution.method}, {solution.seconds:.2f} s")
     cert = solution.certificate

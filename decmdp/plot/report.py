@@ -96,7 +96,7 @@ def build_report(model: TwoPlayerMDP, solution, episodes: int = 10_000, seed: in
         If matplotlib is not installed.
     """
     figure = _Figures()
-    kind = "cost" if solution.sense is Sense.MINIMIZE else "reward"
+    kind = solution.sense.objective
     e = html.escape
     parts = [f"<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">"
              f"<title>decmdp report: {e(model.name)}</title><style>{STYLE}</style></head><body>",

@@ -63,7 +63,7 @@ def value_figure(vectors, labels, states, sense: Sense, title: str, hidden: str 
     kinds = list(dict.fromkeys(labels))
     colour_of = {k: plt.get_cmap("tab10" if len(kinds) <= 10 else "tab20")(i % 20) for i, k in enumerate(kinds)}
     n = len(states)
-    objective = "cost" if sense is Sense.MINIMIZE else "reward"
+    objective = sense.objective
     if n <= 2:
         figure, ax = plt.subplots(figsize=(7, 4.2))
         _line_panel(ax, vectors, labels, colour_of, states, (0, n - 1), sense, hidden)
