@@ -161,10 +161,9 @@ def _read_fields(document: dict, form: str, layouts: dict) -> dict[str, np.ndarr
         errors.messages.insert(0, f"format: is {DENSE!r} but the fields are lists of sparse entries "
                                   f"[name, ..., value]; did you mean {SPARSE!r}?")
     errors.raise_if_any()
-    # dense: the numbers are in the (capped) file; the structure was checked first, so
-    # that a name list that disagrees with the arrays is reported as such
-    _check_model_size(planned, errors)
-    errors.raise_if_any()
+    if form == DENSE:  # the numbers are in the (capped) file; the structure was checked first, so
+        _check_model_size(planned, errors)  # that a name list that disagrees with the arrays is reported as such
+        errors.raise_if_any()
     return arrays
 
 
