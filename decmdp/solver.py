@@ -256,17 +256,15 @@ def solve(
     stages, stats = finite_stages(data, horizon, method, tolerances, max_vectors, progress, lp, jobs, scheduler,
                                   final_beliefs=model.initial)
     internal, initial_values, start = start_rows(stages[0], model.initial)
+    require_finite([internal], "optimal value")
     policy = policy_from_stages(model, data, stages, start)
     error_bound = value_error_bound(stages[0], stats, model.n1 * model.n2 + 1)
     found = None
     if bounds:
         found = compute_bounds(model, internal, tolerances, max_vectors,
                                seconds=time.perf_counter() - started, lp=lp)
-    require_finite([internal], "optimal value")
     return Solution(
-        value=float(model.to_user_sense(internal)),
-        initial_values={model.player1_states[x1]: float(model.to_user_sense(v))
-                        for x1, v in initial_values.items()},
+        **_user_values(model, internal, initial_values),
         policy=policy,
         error_bound=error_bound,
         bounds=found,
@@ -281,6 +279,13 @@ def solve(
     )
 
 
+def _user_values(model: TwoPlayerMDP, internal: float, initial_values: dict) -> dict:
+    """``value`` and ``initial_values`` (by ``x1`` name) of a Solution, in the problem's sense."""
+    return {"value": float(model.to_user_sense(internal)),
+            "initial_values": {model.player1_states[x1]: float(model.to_user_sense(v))
+                               for x1, v in initial_values.items()}}
+
+
 def _solve_infinite(model, method, epsilon, max_vectors, tolerances, progress, started, lp) -> Solution:
     """The discounted infinite-horizon solve (see :func:`solve`)."""
     check_infinite_request(model.discount, epsilon, "total cost", model.is_time_varying)
@@ -291,9 +296,7 @@ def _solve_infinite(model, method, epsilon, max_vectors, tolerances, progress, s
     policy, controller_value = controller_from_stage(model, run.stage, close_cycles(data, run), start)
     certificate = Certificate.from_run(run, epsilon, internal, model.sense.sign, controller_value)
     return Solution(
-        value=float(model.to_user_sense(internal)),
-        initial_values={model.player1_states[x1]: float(model.to_user_sense(v))
-                        for x1, v in initial_values.items()},
+        **_user_values(model, internal, initial_values),
         policy=policy,
         error_bound=float(run.error_bound),
         bounds=None,
