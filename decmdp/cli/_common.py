@@ -236,14 +236,19 @@ scheduler_option = click.option(
          "or 'local' for a LocalCluster of --jobs workers (needs pip install 'decmdp[dask]').")
 
 
+horizon_option = click.option("--horizon", type=int, help="Override the file's horizon.")
+force_option = click.option("--force", is_flag=True, help="Overwrite OUTPUT if it exists.")
+quiet_option = click.option("-q", "--quiet", is_flag=True, help="No progress lines on stderr.")
+
+
 def export_command(group, name: str, what: str):
     """Declare an export command: FILE, ``-o/--output`` (``what``),
     ``--horizon`` and ``--force``, with errors handled."""
     def decorate(command):
         for option in (
             handle_errors,
-            click.option("--force", is_flag=True, help="Overwrite OUTPUT if it exists."),
-            click.option("--horizon", type=int, help="Override the file's horizon."),
+            force_option,
+            horizon_option,
             click.option("-o", "--output", type=click.Path(dir_okay=False), required=True, help=what),
             click.argument("file", type=click.Path(dir_okay=True)),
         ):

@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from decmdp.cli._common import EXIT_BAD_INPUT, handle_errors, json_text
+from decmdp.cli._common import EXIT_BAD_INPUT, force_option, handle_errors, json_text
 from decmdp.cli._group import main
 from decmdp.errors import counted
 
@@ -98,7 +98,7 @@ def _bytes(n: int) -> str:
 @click.option("--to", "form", type=click.Choice(["dense", "sparse"]), required=True,
               help="Target form.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), required=True, help="Output file.")
-@click.option("--force", is_flag=True, help="Overwrite OUTPUT if it exists.")
+@force_option
 @handle_errors
 def convert(file, form, output, force):
     """Rewrite FILE in the dense or sparse decmdp/1 form.

@@ -10,7 +10,8 @@ import functools
 
 import click
 
-from decmdp.cli._common import EXIT_BAD_INPUT, Progress, _fail, check_outputs, handle_errors, prepare_kernels
+from decmdp.cli._common import (EXIT_BAD_INPUT, Progress, _fail, check_outputs, force_option, handle_errors,
+                                horizon_option, prepare_kernels, quiet_option)
 from decmdp.cli._group import main
 from decmdp.cli.pomdp import pomdp as pomdp_group
 from decmdp.validation import MAX_HORIZON
@@ -61,11 +62,8 @@ def _prepare(output, force):
     require_matplotlib()
 
 
-horizon_option = click.option("--horizon", type=int, help="Override the file's horizon.")
 pomdp_horizon_option = click.option("--horizon", type=click.IntRange(min=1, max=MAX_HORIZON), required=True,
                                     help="Number of stages solved.")
-force_option = click.option("--force", is_flag=True, help="Overwrite OUTPUT if it exists.")
-quiet_option = click.option("-q", "--quiet", is_flag=True, help="No progress lines on stderr.")
 engine_option = click.option("--engine", type=click.Choice(ENGINES), default="auto", show_default=True,
                              help="Who lays out the graph: Graphviz's dot when on PATH (auto), or matplotlib.")
 

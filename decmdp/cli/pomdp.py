@@ -20,6 +20,7 @@ from decmdp.cli._common import (
     lp_option,
     max_vectors_option,
     prepare_kernels,
+    quiet_option,
     scheduler_option,
     write_export,
 )
@@ -52,7 +53,7 @@ def pomdp():
 @jobs_option
 @scheduler_option
 @click.option("--force", is_flag=True, help="Overwrite existing output files.")
-@click.option("-q", "--quiet", is_flag=True, help="No progress lines on stderr.")
+@quiet_option
 @handle_errors
 def pomdp_solve(file, horizon, infinite, epsilon, as_json, alpha, dot, max_vectors, lp, jobs, scheduler, force,
                 quiet):

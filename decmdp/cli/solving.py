@@ -12,12 +12,14 @@ from decmdp.cli._common import (
     epsilon_option,
     fmt,
     handle_errors,
+    horizon_option,
     infinite_option,
     jobs_option,
     json_text,
     lp_option,
     max_vectors_option,
     prepare_kernels,
+    quiet_option,
     scheduler_option,
 )
 from decmdp.cli._group import main
@@ -25,7 +27,7 @@ from decmdp.cli._group import main
 
 @main.command()
 @click.argument("file", type=click.Path(dir_okay=True))
-@click.option("--horizon", type=int, help="Override the file's horizon.")
+@horizon_option
 @infinite_option
 @epsilon_option
 @click.option("--method", type=click.Choice(["lifted", "enumerate"]), default="lifted", show_default=True,
@@ -39,7 +41,7 @@ from decmdp.cli._group import main
 @jobs_option
 @scheduler_option
 @click.option("--force", is_flag=True, help="Overwrite existing output files.")
-@click.option("-q", "--quiet", is_flag=True, help="No progress lines on stderr.")
+@quiet_option
 @handle_errors
 def solve(file, horizon, infinite, epsilon, method, as_json, output, dot, max_vectors, no_bounds, lp, jobs,
           scheduler, force, quiet):
