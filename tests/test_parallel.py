@@ -272,3 +272,32 @@ def test_dask_pieces_use_the_driver_cores(client):
 
     with DaskExecutor(client, 2) as ex:
         assert ex.driver_threads == default_jobs()
+
+
+def test_dask_maps_below_min_work_run_on_driver_threads(client, monkeypatch):
+    """A map too small to ship runs on the driver's own threads, never on the
+    cluster, with the same answer."""
+    import threading
+
+    from decmdp.core.dask_executor import DaskExecutor
+
+    def no_cluster(*args):
+        raise AssertionError("a map below min_work was sent to the cluster")
+
+    threads_seen = set()
+    decide = prune_module.decide_units
+
+    def spy(shared, units):
+        threads_seen.add(threading.current_thread().name)
+        return decide(shared, units)
+
+    pomdp = read_pomdp(DATA / "shuttle.95.POMDP")
+    serial = solve_pomdp(pomdp, 5, jobs=1)
+    monkeypatch.setattr(DaskExecutor, "min_work", float("inf"))
+    monkeypatch.setattr(DaskExecutor, "_map_groups", no_cluster)
+    monkeypatch.setattr(prune_module, "decide_units", spy)
+    on_driver = solve_pomdp(pomdp, 5, scheduler=client)
+    assert on_driver.value() == serial.value()
+    assert np.array_equal(on_driver.vectors, serial.vectors)
+    assert np.array_equal(on_driver.actions, serial.actions)
+    assert any(name.startswith("decmdp-unit") for name in threads_seen), threads_seen

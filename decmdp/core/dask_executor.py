@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import weakref
 
-from decmdp.core.executors import Cancelled, Executor, default_jobs, split
+from concurrent.futures import ThreadPoolExecutor
+
+from decmdp.core.executors import SMALL, Cancelled, Executor, ThreadExecutor, default_jobs, run_on_threads, split
 from decmdp.errors import ProblemError
 
 INSTALL_HINT = "pip install 'decmdp[dask]'"
@@ -53,7 +55,9 @@ class DaskExecutor(Executor):
     """Runs work units on a Dask cluster.
 
     A map estimated at less than :attr:`min_work` (some 10 ms of LPs, the
-    price of a round trip to the cluster) runs on the driver.
+    price of a round trip to the cluster) runs on the driver, on threads
+    over the driver's own cores (one after another below
+    :attr:`ThreadExecutor.min_work <decmdp.core.executors.ThreadExecutor.min_work>`).
 
     Parameters
     ----------
@@ -94,8 +98,18 @@ class DaskExecutor(Executor):
                 raise ProblemError(f"scheduler: cannot reach {scheduler}: {exc}") from exc
         self.workers = max(1, len(self.client.scheduler_info().get("workers", {})))
         self.driver_threads = default_jobs()  # pieces on the driver: its own cores, not the cluster's
+        self._driver_units = ThreadPoolExecutor(max_workers=self.driver_threads, thread_name_prefix="decmdp-unit")
         self._futures: set = set()
         _LIVE.add(self)
+
+    def map_groups(self, fn, shared, items, work: float | None = None) -> list:
+        items = list(items)
+        if (work is None or work >= self.min_work or work < ThreadExecutor.min_work or len(items) <= SMALL
+                or self.driver_threads <= 1):
+            return super().map_groups(fn, shared, items, work)
+        self.check_cancelled()
+        self._count(submitted=len(items))
+        return run_on_threads(self._driver_units, self.driver_threads, fn, shared, items, self._count)
 
     def _map_groups(self, fn, shared, items) -> list:
         client = self.client
@@ -134,3 +148,6 @@ class DaskExecutor(Executor):
             client.close()
         self._close_cluster()
         super().close()
+        units = getattr(self, "_driver_units", None)
+        if units is not None:
+            units.shutdown(wait=False, cancel_futures=True)

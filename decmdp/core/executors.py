@@ -201,23 +201,29 @@ class ThreadExecutor(Executor):
         self._pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="decmdp-unit")
 
     def _map_groups(self, fn, shared, items) -> list:
-        def run(group):
-            out = fn(shared, group)
-            self._count(done=len(group))
-            return out
-
-        groups = split(items, GROUPS_PER_WORKER * self.workers)
-        futures = [self._pool.submit(run, g) for g in groups]
-        try:
-            return [f.result() for f in futures]
-        except BaseException:
-            for f in futures:
-                f.cancel()
-            raise
+        return run_on_threads(self._pool, self.workers, fn, shared, items, self._count)
 
     def close(self) -> None:
         super().close()
         self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+def run_on_threads(pool: ThreadPoolExecutor, threads: int, fn, shared, items: list, count) -> list:
+    """``[fn(shared, group) for group in groups]`` on ``pool``, with
+    :data:`GROUPS_PER_WORKER` groups per thread, calling ``count(done=n)``
+    as each group of ``n`` units ends."""
+    def run(group):
+        out = fn(shared, group)
+        count(done=len(group))
+        return out
+
+    futures = [pool.submit(run, g) for g in split(items, GROUPS_PER_WORKER * threads)]
+    try:
+        return [f.result() for f in futures]
+    except BaseException:
+        for f in futures:
+            f.cancel()
+        raise
 
 
 def each(fn, shared, group) -> list:

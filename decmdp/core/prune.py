@@ -68,7 +68,7 @@ import numpy as np
 from decmdp._numba import kernel
 from decmdp.common import Choice
 from decmdp.core.executors import SERIAL, Executor
-from decmdp.core.lp import DOUBT, witness_decide_highs, witness_merge, witness_units
+from decmdp.core.lp import DOUBT, WITNESS, witness_decide_highs, witness_merge, witness_units
 from decmdp.tolerances import DEFAULT_TOLERANCES, FLOAT64_UNIT_ROUNDOFF, Tolerances
 
 
@@ -403,8 +403,11 @@ def decide_units(shared, units):
     Returns
     -------
     decision, bound, B, lps, fallbacks
-        Per row of the group, as filled by :func:`~decmdp.core.lp.witness_units`,
-        and the group's LP and HiGHS-fallback counts.
+        Per row of the group, as filled by :func:`~decmdp.core.lp.witness_units`
+        (``decision`` as int8, and ``B`` only for the rows decided
+        :data:`~decmdp.core.lp.WITNESS`, in order: a result travels back from
+        a cluster worker, and most rows are dropped), and the group's LP and
+        HiGHS-fallback counts.
     """
     KT, rows, tau, unit, feasibility, use_numba = shared
     lo, hi = units[0][0], units[-1][1]
@@ -423,7 +426,7 @@ def decide_units(shared, units):
         decision[q], bound[q], B[q] = witness_decide_highs(W, group[q], tau, unit, feasibility)
         lps += 1
         fallbacks += use_numba
-    return decision, bound, B, lps, fallbacks
+    return decision.astype(np.int8), bound, B[decision == WITNESS], lps, fallbacks
 
 
 def _witness_step(V, kept0, und0, tau: float, unit: float, tol: Tolerances, solver: LPSolver,
@@ -452,7 +455,10 @@ def _witness_step(V, kept0, und0, tau: float, unit: float, tol: Tolerances, solv
         snapshot = (np.ascontiguousarray(KT[:, :nk]), V[und[batch]], tau, unit, tol.lp_feasibility, use_numba)
         units = [(a, min(a + WITNESS_UNIT, n)) for a in range(0, n, WITNESS_UNIT)]
         results = executor.map_groups(decide_units, snapshot, units, work=float(n) * nk * D)
-        decision, bound, B = (np.concatenate([r[k] for r in results]) for k in range(3))
+        decision, bound, witness_b = (np.concatenate([r[k] for r in results]) for k in range(3))
+        decision = decision.astype(np.int64)
+        B = np.zeros((n, D))
+        B[decision == WITNESS] = witness_b
         lps += sum(r[3] for r in results)
         fallbacks += sum(r[4] for r in results)
         nk, dropped, doubts = witness_merge(V, kept, KT, snapshot[0].shape[1], nk, und, UT, alive,
