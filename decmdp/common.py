@@ -84,6 +84,12 @@ def number_text(x: float, digits: int = 10) -> str:
     return f"{x:.{digits}g}"
 
 
+def exact_number_text(x: float) -> str:
+    """``x`` as the shortest text that reads back as the same float64 (for
+    files another program reads: nothing is rounded)."""
+    return repr(float(x))
+
+
 # ------------------------------------------------------------- output files
 _lock = threading.Lock()
 _pending: set[str] = set()

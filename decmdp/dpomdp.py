@@ -35,14 +35,11 @@ import itertools
 
 import numpy as np
 
-from decmdp.common import Sense
+from decmdp.common import Sense, exact_number_text
 from decmdp.errors import ProblemError
 from decmdp.model import TwoPlayerMDP
 from decmdp.pomdp.export import MAX_EXPORT_NUMBERS, export_horizon, index_legend, staged_states
 
-
-def _num(x: float) -> str:
-    return repr(float(x))
 
 
 def dpomdp_text(model: TwoPlayerMDP) -> str:
@@ -80,11 +77,11 @@ def dpomdp_text(model: TwoPlayerMDP) -> str:
         "# all by index:",
         *index_legend(model),
         "agents: 2",
-        f"discount: {_num(model.discount)}",
+        f"discount: {exact_number_text(model.discount)}",
         "values: reward",
         "states: " + " ".join(states),
         "start:",
-        " ".join(_num(p) for p in np.concatenate([model.initial.ravel(), np.zeros(len(states) - layer)])),
+        " ".join(exact_number_text(p) for p in np.concatenate([model.initial.ravel(), np.zeros(len(states) - layer)])),
         "actions:",
         " ".join(f"u1_{i}" for i in range(m1)),
         " ".join(f"u2_{i}" for i in range(m2)),
@@ -105,14 +102,14 @@ def dpomdp_text(model: TwoPlayerMDP) -> str:
             source = states[(t + 1) * layer + x1 * n2 + x2]
             for nx1, nx2 in zip(*np.nonzero(K[x1, x2, u1, u2])):
                 lines.append(f"T: u1_{u1} u2_{u2} : {source} : {states[(t + 2) * layer + nx1 * n2 + nx2]} : "
-                             f"{_num(K[x1, x2, u1, u2, nx1, nx2])}")
+                             f"{exact_number_text(K[x1, x2, u1, u2, nx1, nx2])}")
             reward = scale * cost[x1, x2, u1, u2]
             if reward != 0:
-                lines.append(f"R: u1_{u1} u2_{u2} : {source} : * : * : {_num(reward)}")
+                lines.append(f"R: u1_{u1} u2_{u2} : {source} : * : * : {exact_number_text(reward)}")
     for x1, x2 in itertools.product(range(n1), range(n2)):
         reward = scale * model.terminal_cost[x1, x2]
         if reward != 0:
-            lines.append(f"R: * * : {states[(H + 1) * layer + x1 * n2 + x2]} : * : * : {_num(reward)}")
+            lines.append(f"R: * * : {states[(H + 1) * layer + x1 * n2 + x2]} : * : * : {exact_number_text(reward)}")
 
     # observations: the x1 (agent 1) and (x1, x2) (agent 2) of the state reached; 'none' at pre and end
     for k, x1, x2 in itertools.product(range(H + 2), range(n1), range(n2)):

@@ -14,7 +14,7 @@ The output reads back to an equal model: every number is written with
 
 from __future__ import annotations
 
-from decmdp.common import Sense, write_text_atomic
+from decmdp.common import Sense, exact_number_text, write_text_atomic
 from decmdp.errors import ProblemError
 from decmdp.pomdp.model import Pomdp
 from decmdp.pomdp.parser import NAME_PATTERN, RESERVED_WORDS
@@ -25,12 +25,9 @@ def comment_text(text: str) -> str:
     return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
 
 
-def _num(x) -> str:
-    return repr(float(x))
-
 
 def _row(values) -> str:
-    return " ".join(_num(x) for x in values)
+    return " ".join(exact_number_text(x) for x in values)
 
 
 def _declaration(names: tuple[str, ...], key: str, errors: list[str]) -> str:
@@ -80,7 +77,7 @@ def format_pomdp(pomdp: Pomdp) -> str:
     if pomdp.name:
         lines.append(f"# {comment_text(pomdp.name)}")
     lines += [
-        f"discount: {_num(pomdp.discount)}",
+        f"discount: {exact_number_text(pomdp.discount)}",
         f"values: {'reward' if pomdp.sense is Sense.MAXIMIZE else 'cost'}",
         *decls,
         "",
@@ -98,14 +95,14 @@ def format_pomdp(pomdp: Pomdp) -> str:
         if not block.any():
             continue
         if (block == block.flat[0]).all():
-            lines.append(f"R: {ac[a]} : * : * : * {_num(block.flat[0])}")
+            lines.append(f"R: {ac[a]} : * : * : * {exact_number_text(block.flat[0])}")
             continue
         for s in range(S):
             mat = block[s]
             if not mat.any():
                 continue
             if (mat == mat.flat[0]).all():
-                lines.append(f"R: {ac[a]} : {st[s]} : * : * {_num(mat.flat[0])}")
+                lines.append(f"R: {ac[a]} : {st[s]} : * : * {exact_number_text(mat.flat[0])}")
             else:
                 lines.append(f"R: {ac[a]} : {st[s]}")
                 lines.extend(_row(r) for r in mat)
