@@ -11,11 +11,14 @@ round, sorting), and the span ``S``, the longest chain of dependent work
 (a map of units counts its slowest unit; the independent candidate sets of
 a stage, which run concurrently, count the slowest).  Greedy scheduling on
 ``n`` workers takes at most ``W / n + S``, so ``W / (W / n + S)`` is the
-speed-up projected for 2, 8, 32 and 128 workers.
+speed-up projected for 2, 8, 32 and 128 workers.  For comparison, Amdahl's
+law with the driver's share as the only serial part: a bound that ignores
+how the units of a round wait for its slowest one.
 
-Problems: a seeded two-player problem with a sparse joint transition (two
-nonzeros per row), 4x3.95 and shuttle.95 (shuttle's stages stop changing after a few dozen,
-so no horizon makes it hard).  Run: ``python benchmarks/bench_parallel.py
+Problems: two seeded two-player problems, one of the random factored
+family of ``bench_solver.py`` and one with a sparse joint transition (two
+nonzeros per row); 4x3.95 and shuttle.95 (shuttle's stages stop changing
+after a few dozen, so no horizon makes it hard).  Run: ``python benchmarks/bench_parallel.py
 [--quick]``.  Figures are from one run on a shared machine: compare ratios.
 """
 
@@ -33,6 +36,7 @@ sys.path.insert(0, str(ROOT))
 
 import decmdp  # noqa: E402
 from bench_pomdp import data_path  # noqa: E402
+from bench_solver import random_problem  # noqa: E402
 from decmdp.core.executors import Executor  # noqa: E402
 from decmdp.core.value_iteration import value_iteration  # noqa: E402
 from decmdp.pomdp import read_pomdp  # noqa: E402
@@ -58,7 +62,8 @@ def sparse_joint(n1: int, n2: int, m1: int, m2: int, horizon: int, seed: int) ->
                                            name=f"sparse-joint-{n1}{n2}{m1}{m2}-T{horizon}-s{seed}")
 
 
-ROWS = [  # (label, kind, argument); the serial path takes 10-40 s on the first three
+ROWS = [  # (label, kind, argument); the serial path takes 10-75 s on the first four
+    ("random factored 4,8,3,4 T=10 seed 0", "factored", (4, 8, 3, 4, 10, 0)),
     ("sparse joint 2,4,2,2 T=18 seed 7", "two", (2, 4, 2, 2, 18, 7)),
     ("4x3.95 H=12", "pomdp", ("4x3.95.POMDP", 12)),
     ("4x3.95 H=11", "pomdp", ("4x3.95.POMDP", 11)),
@@ -120,13 +125,15 @@ class TimedUnits(Executor):
 
 
 def problem(kind, arg):
+    if kind == "factored":
+        return random_problem(*arg)
     if kind == "two":
         return sparse_joint(*arg)
     return read_pomdp(data_path(arg[0])), arg[1]
 
 
 def run(kind, arg, **how) -> float:
-    if kind == "two":
+    if kind != "pomdp":
         return decmdp.solve(problem(kind, arg), bounds=False, max_vectors=None, **how).value
     pomdp, horizon = problem(kind, arg)
     return solve_pomdp(pomdp, horizon, max_vectors=None, **how).value()
@@ -136,7 +143,7 @@ def work_span(kind, arg) -> tuple[float, float, float, int]:
     """A serial run's work ``W`` (seconds), the driver's share of it (outside
     any work unit), its span ``S`` and the widest map."""
     ex = TimedUnits()
-    if kind == "two":
+    if kind != "pomdp":
         model = problem(kind, arg)
         data, horizon, beliefs = reduce_two_player(model), model.horizon, model.initial
     else:
@@ -172,13 +179,13 @@ def main() -> None:
                for _, kind, arg in rows]  # before the cluster exists: its scheduler runs in this process
     cluster_runs = on_local_cluster(rows)
     print("wall / CPU seconds of one run each; speed-up = wall(jobs=1) / wall")
-    header = (f"{'problem':<34} {'jobs=1 s':>9} {'cpu':>6} {'jobs=2 s':>9} {'cpu':>6} {'x':>5} "
+    header = (f"{'problem':<36} {'jobs=1 s':>9} {'cpu':>6} {'jobs=2 s':>9} {'cpu':>6} {'x':>5} "
               f"{'dask 2w s':>9} {'cpu':>6} {'x':>5} {'vs jobs=2':>9} {'same':>5}")
     print(header)
     print("-" * len(header))
     for (label, _, _), ((w1, c1, v1), (w2, c2, v2)), (wd, cd, vd) in zip(rows, threads, cluster_runs):
         same = "yes" if v1 == v2 == vd else "NO"
-        print(f"{label:<34} {w1:>9.2f} {c1:>6.1f} {w2:>9.2f} {c2:>6.1f} {w1 / w2:>5.2f} "
+        print(f"{label:<36} {w1:>9.2f} {c1:>6.1f} {w2:>9.2f} {c2:>6.1f} {w1 / w2:>5.2f} "
               f"{wd:>9.2f} {cd:>6.1f} {w1 / wd:>5.2f} {wd / w2:>9.2f} {same:>5}", flush=True)
     print()
     span_table([(label, *work_span(kind, arg)) for label, kind, arg in rows])
@@ -204,15 +211,18 @@ def on_local_cluster(rows) -> list:
 
 def span_table(rows) -> None:
     print("work-span model of a serial run: work W, driver share f (outside work units), span S;\n"
-          "projected speed-up on n workers W / (W / n + S) (greedy scheduling: T_n <= W / n + S)")
-    header = (f"{'problem':<34} {'W s':>7} {'f':>6} {'S / W':>7} {'n=2':>5} {'8':>5} {'32':>5} {'128':>5} "
-              f"{'widest map':>10}")
+          "projected speed-up on n workers W / (W / n + S) (greedy scheduling: T_n <= W / n + S);\n"
+          "Amdahl 32: 1 / (f + (1 - f) / 32), the speed-up on 32 workers if only the driver's share were "
+          "serial")
+    header = (f"{'problem':<36} {'W s':>7} {'f':>6} {'S / W':>7} {'n=2':>5} {'8':>5} {'32':>5} {'128':>5} "
+              f"{'Amdahl 32':>9} {'widest map':>10}")
     print(header)
     print("-" * len(header))
     for label, work, driver, span, widest in rows:
         projected = [work / (work / n + span) for n in (2, *WORKERS)]
-        print(f"{label:<34} {work:>7.2f} {driver:>6.3f} {span / work:>7.4f} "
-              + " ".join(f"{x:>5.1f}" for x in projected) + f" {widest:>10}", flush=True)
+        amdahl = 1.0 / (driver + (1.0 - driver) / 32)
+        print(f"{label:<36} {work:>7.2f} {driver:>6.3f} {span / work:>7.4f} "
+              + " ".join(f"{x:>5.1f}" for x in projected) + f" {amdahl:>9.1f} {widest:>10}", flush=True)
 
 
 if __name__ == "__main__":
