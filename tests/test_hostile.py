@@ -117,7 +117,8 @@ def test_fuzzed_policy_files_give_policy_error_or_work(data):
         elif action == "rename" and isinstance(parent, dict):
             parent[data.draw(st.sampled_from(["n\u00b2", "x", "*", "next", "alpha"]))] = parent.pop(path[-1])
         else:
-            parent[path[-1]] = data.draw(st.sampled_from(HOSTILE_VALUES))
+            # a copy: a later step may edit the value in place, and the list must stay as it is
+            parent[path[-1]] = copy.deepcopy(data.draw(st.sampled_from(HOSTILE_VALUES)))
     try:
         policy = policy_from_document(parse_json(json.dumps(doc), "fuzz"))
         value = decmdp.evaluate(model, policy)
