@@ -205,6 +205,24 @@ def test_map_groups_cuts_consecutive_groups_in_order():
     assert SERIAL.map_groups(lambda shared, group: list(group), None, []) == []
 
 
+def test_witness_units_decide_the_same_in_any_grouping():
+    """A task carries only the rows of its own units; one group of all the
+    units of a round decides each row as one group per unit does."""
+    from decmdp.core.lp import WITNESS
+
+    rng = np.random.default_rng(5)
+    kept = rng.random((6, 4))
+    rows = rng.random((23, 4))
+    shared = (np.ascontiguousarray(kept.T), 1e-9, 1e-15, 1e-12, True)
+    units = [rows[a:a + 5] for a in range(0, 23, 5)]
+    together = prune_module.decide_units(shared, units)
+    alone = [prune_module.decide_units(shared, [u]) for u in units]
+    for k in range(3):
+        assert np.array_equal(together[k], np.concatenate([r[k] for r in alone]))
+    assert together[3] == sum(r[3] for r in alone) > 0
+    assert together[2].shape[0] == np.count_nonzero(together[0] == WITNESS) > 0
+
+
 @pytest.mark.parametrize("make", [Executor, lambda: ThreadExecutor(3)])
 def test_concurrently_runs_every_call_and_raises_the_first_error_in_order(make):
     ran = []

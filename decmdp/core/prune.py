@@ -395,10 +395,12 @@ def _round_size(n_kept: int, n_pending: int) -> int:
 def decide_units(shared, units):
     """A group of consecutive work units of one round, in one kernel call.
 
-    ``shared`` = ``(KT, rows, tau, unit, feasibility, use_numba)``: the
-    kept set of the round's snapshot and the round's candidate rows;
-    ``units`` are ``(start, stop)`` ranges of ``rows``.  The numba LP decides first (:func:`~decmdp.core.lp.witness_units`)
-    and HiGHS decides what it cannot prove.
+    ``shared`` = ``(KT, tau, unit, feasibility, use_numba)``: the kept set
+    of the round's snapshot (as columns) and the prune's margins; ``units``
+    are the candidate rows of each unit (float64[n_u, D]), so a task sent to
+    a cluster worker carries its own candidates only.  The numba LP decides
+    first (:func:`~decmdp.core.lp.witness_units`) and HiGHS decides what it
+    cannot prove.
 
     Returns
     -------
@@ -409,10 +411,10 @@ def decide_units(shared, units):
         a cluster worker, and most rows are dropped), and the group's LP and
         HiGHS-fallback counts.
     """
-    KT, rows, tau, unit, feasibility, use_numba = shared
-    lo, hi = units[0][0], units[-1][1]
-    group = rows[lo:hi]
-    starts = np.array([u[0] - lo for u in units] + [hi - lo], dtype=np.int64)
+    KT, tau, unit, feasibility, use_numba = shared
+    group = units[0] if len(units) == 1 else np.concatenate(units)
+    starts = np.zeros(len(units) + 1, dtype=np.int64)
+    np.cumsum([rows.shape[0] for rows in units], out=starts[1:])
     n, D = group.shape
     decision = np.full(n, DOUBT, dtype=np.int64)
     bound = np.zeros(n)
@@ -452,8 +454,9 @@ def _witness_step(V, kept0, und0, tau: float, unit: float, tol: Tolerances, solv
     while pending.shape[0] > 0:
         batch = pending[:_round_size(nk, pending.shape[0])]
         n = batch.shape[0]
-        snapshot = (np.ascontiguousarray(KT[:, :nk]), V[und[batch]], tau, unit, tol.lp_feasibility, use_numba)
-        units = [(a, min(a + WITNESS_UNIT, n)) for a in range(0, n, WITNESS_UNIT)]
+        snapshot = (np.ascontiguousarray(KT[:, :nk]), tau, unit, tol.lp_feasibility, use_numba)
+        rows = V[und[batch]]
+        units = [rows[a:a + WITNESS_UNIT] for a in range(0, n, WITNESS_UNIT)]
         results = executor.map_groups(decide_units, snapshot, units, work=float(n) * nk * D)
         decision, bound, witness_b = (np.concatenate([r[k] for r in results]) for k in range(3))
         decision = decision.astype(np.int64)
