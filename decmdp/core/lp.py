@@ -710,8 +710,9 @@ def witness_merge(V, kept, KT, n_snap, n_kept, und, UT, alive, live, batch, deci
       unless it was that row;
     * DOUBT     -> the candidate itself joins the kept set (always safe).
 
-    A candidate that already joined the kept set by an earlier pick is
-    skipped.  ``alive`` (bool over ``und``; dead rows are decided) is
+    ``B`` holds the witness beliefs of the WITNESS decisions only, in
+    candidate order.  A candidate that already joined the kept set by an
+    earlier pick is skipped.  ``alive`` (bool over ``und``; dead rows are decided) is
     updated; ``live`` lists the positions alive at the start of the round
     (the only ones a pick can choose).
 
@@ -734,8 +735,11 @@ def witness_merge(V, kept, KT, n_snap, n_kept, und, UT, alive, live, batch, deci
     for i in range(D):
         for r in range(nl):
             LT[i, r] = UT[i, live[r]]
+    nw = 0  # rows of B used so far: B holds the beliefs of the WITNESS decisions only, in order
     for q in range(decision.shape[0]):
         p = batch[q]
+        bq = nw
+        nw += decision[q] == WITNESS
         if not alive[p]:
             continue
         j = -1
@@ -753,11 +757,11 @@ def witness_merge(V, kept, KT, n_snap, n_kept, und, UT, alive, live, batch, deci
             for c in range(n_snap, nk):
                 s = 0.0
                 for i in range(D):
-                    s += B[q, i] * (KT[i, c] - V[w, i])
+                    s += B[bq, i] * (KT[i, c] - V[w, i])
                 if s < margin:
                     margin = s
             if margin > tau + (D + 2) * unit:
-                j = _best_alive(LT, live, alive, B[q], vals)
+                j = _best_alive(LT, live, alive, B[bq], vals)
         if j >= 0:
             alive[j] = False
             kept[nk] = und[j]

@@ -458,10 +458,8 @@ def _witness_step(V, kept0, und0, tau: float, unit: float, tol: Tolerances, solv
         rows = V[und[batch]]
         units = [rows[a:a + WITNESS_UNIT] for a in range(0, n, WITNESS_UNIT)]
         results = executor.map_groups(decide_units, snapshot, units, work=float(n) * nk * D)
-        decision, bound, witness_b = (np.concatenate([r[k] for r in results]) for k in range(3))
+        decision, bound, B = (np.concatenate([r[k] for r in results]) for k in range(3))
         decision = decision.astype(np.int64)
-        B = np.zeros((n, D))
-        B[decision == WITNESS] = witness_b
         lps += sum(r[3] for r in results)
         fallbacks += sum(r[4] for r in results)
         nk, dropped, doubts = witness_merge(V, kept, KT, snapshot[0].shape[1], nk, und, UT, alive,
