@@ -41,7 +41,6 @@ from decmdp.model import TwoPlayerMDP
 from decmdp.pomdp.export import MAX_EXPORT_NUMBERS, export_horizon, index_legend, staged_states
 
 
-
 def dpomdp_text(model: TwoPlayerMDP) -> str:
     """The ``.dpomdp`` text of ``model`` (see the module docstring).
 

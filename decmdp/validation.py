@@ -205,14 +205,11 @@ def check_distributions(values: np.ndarray, axes: Axes, n_outcome_axes: int,
     tol : float
         Allowed absolute deviation of a sum from 1.
     """
-    faults = faults_by_kind(distribution_faults(values, n_outcome_axes, tol))
-    if any(fault.kind == NOT_FINITE for fault in faults):
-        faults = [fault for fault in faults if fault.kind == NOT_FINITE]
+    if not check_finite(values, axes, errors):
+        return
     condition = axes.prefix(values.ndim - n_outcome_axes)
-    for kind, index, value in faults:
-        if kind == NOT_FINITE:
-            errors.add(f"{axes.label(index)}: is {_fmt(value)}, expected a finite number")
-        elif kind == NEGATIVE:
+    for kind, index, value in faults_by_kind(distribution_faults(values, n_outcome_axes, tol)):
+        if kind == NEGATIVE:
             errors.add(f"{axes.label(index)}: is {_fmt(value)}, expected a probability >= 0")
         else:
             errors.add(f"{condition.label(index)}: sums to {_fmt(value)}, expected 1")

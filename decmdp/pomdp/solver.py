@@ -26,6 +26,7 @@ from decmdp.core.infinite import close_cycles, infinite_value_iteration
 from decmdp.core.prune import LPSolver
 from decmdp.core.types import StageStats
 from decmdp import dot
+from decmdp.common import exact_number_text
 from decmdp.errors import ProblemError
 from decmdp.pipeline import (DEFAULT_MAX_VECTORS, check_infinite_request, finite_stages, require_finite,
                              start_rows, value_error_bound)
@@ -110,7 +111,7 @@ class PomdpSolution:
         Per vector: a line with the 0-based action index, a line with the
         values, a blank line; values in the file's sense.
         """
-        return "".join(f"{a}\n{' '.join(repr(float(v)) for v in row)}\n\n"
+        return "".join(f"{a}\n{' '.join(exact_number_text(v) for v in row)}\n\n"
                        for a, row in zip(self.actions, self.vectors))
 
     def plot_value(self, path=None, *, stage: int = 0, force: bool = False):
@@ -222,7 +223,7 @@ def solve(pomdp: Pomdp, horizon: int, *, max_vectors: int | None = DEFAULT_MAX_V
     largest = np.abs(data.cost).max(initial=0.0)
     bound = total_bound([largest], 0.0, int(horizon), pomdp.discount)
     if not bound <= MAX_VALUE_MAGNITUDE:
-        kind = "reward" if pomdp.sense == "maximize" else "cost"
+        kind = pomdp.sense.objective
         raise ProblemError(f"R: an expected {kind} of {largest:.3g} per stage over {horizon} stages could "
                            f"total {bound:.3g}, beyond the limit of {MAX_VALUE_MAGNITUDE:.0e} (float64 ends "
                            f"near 1.8e308); scale the {kind}s down")

@@ -14,7 +14,7 @@ The output reads back to an equal model: every number is written with
 
 from __future__ import annotations
 
-from decmdp.common import Sense, exact_number_text, write_text_atomic
+from decmdp.common import exact_number_text, write_text_atomic
 from decmdp.errors import ProblemError
 from decmdp.pomdp.model import Pomdp
 from decmdp.pomdp.parser import NAME_PATTERN, RESERVED_WORDS
@@ -23,7 +23,6 @@ from decmdp.pomdp.parser import NAME_PATTERN, RESERVED_WORDS
 def comment_text(text: str) -> str:
     """``text`` for a ``#`` comment line: anything not printable (a newline) escaped."""
     return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
-
 
 
 def _row(values) -> str:
@@ -78,7 +77,7 @@ def format_pomdp(pomdp: Pomdp) -> str:
         lines.append(f"# {comment_text(pomdp.name)}")
     lines += [
         f"discount: {exact_number_text(pomdp.discount)}",
-        f"values: {'reward' if pomdp.sense is Sense.MAXIMIZE else 'cost'}",
+        f"values: {pomdp.sense.objective}",
         *decls,
         "",
         "start:",
