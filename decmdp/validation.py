@@ -45,6 +45,14 @@ class ErrorList:
         else:
             self.omitted += 1
 
+    def add_each(self, items, message) -> None:
+        """Record one violation per entry of the sequence ``items``; only the
+        ones listed are turned into text (``message(item)``), the rest are
+        counted."""
+        room = max(0, self.limit - len(self.messages))
+        self.messages.extend(message(item) for item in items[:room])
+        self.omitted += max(0, len(items) - room)
+
     def __bool__(self) -> bool:
         return bool(self.messages)
 
@@ -96,8 +104,8 @@ def _fmt(x: float) -> str:
 def check_finite(values: np.ndarray, axes: Axes, errors: ErrorList) -> bool:
     """Report every non-finite entry; return True when all are finite."""
     bad = np.argwhere(~np.isfinite(values))
-    for index in bad:
-        errors.add(f"{axes.label(tuple(index))}: is {_fmt(values[tuple(index)])}, expected a finite number")
+    errors.add_each(bad, lambda index: f"{axes.label(tuple(index))}: is {_fmt(values[tuple(index)])}, "
+                                       "expected a finite number")
     return len(bad) == 0
 
 

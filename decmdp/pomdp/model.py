@@ -259,11 +259,9 @@ class Pomdp:
         set_(self, "observation", observation)
         set_(self, "reward", reward)
 
-        for a, s, s2, o in np.argwhere(~np.isfinite(reward)):
-            errors.add(
-                f"R: {actions[a]} : {states[s]} : {states[s2]} : {observations[o]}: "
-                f"{reward[a, s, s2, o]}, expected a finite number"
-            )
+        errors.add_each(np.argwhere(~np.isfinite(reward)), lambda i: (
+            f"R: {actions[i[0]]} : {states[i[1]]} : {states[i[2]]} : {observations[i[3]]}: "
+            f"{reward[tuple(i)]}, expected a finite number"))
         for v in probability_violations(
             states, actions, observations, start, transition, observation
         ):
