@@ -88,9 +88,10 @@ def walk_stages(data: BackupData, stages, start_rows: Iterable[int], admit=None)
 
     Parameters
     ----------
-    data : BackupData
-        The backup data the stages were computed from (it maps each label to
-        its target).
+    data : BackupData or PomdpBranches
+        The branch tables (``branch_ptr``, ``branch_target``,
+        ``branch_label``, ``n_labels``) of the backup data the stages were
+        computed from: they map each label to its target.
     stages : sequence of StageValue
         ``Gamma_0 .. Gamma_T``; the terminal set is never a node.
     start_rows : iterable of int
@@ -99,7 +100,7 @@ def walk_stages(data: BackupData, stages, start_rows: Iterable[int], admit=None)
         See :func:`walk`; keys are ``(t, row)``.
     """
     horizon = len(stages) - 1
-    n_actions = data.cost.shape[2]
+    n_actions = (data.branch_ptr.shape[0] - 1) // (stages[0].ptr.shape[0] - 1)
     targets = np.full((data.branch_ptr.shape[0] - 1, data.n_labels), -1, dtype=np.int64)
     for ya in range(targets.shape[0]):
         branches = slice(data.branch_ptr[ya], data.branch_ptr[ya + 1])

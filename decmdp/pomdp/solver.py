@@ -34,6 +34,7 @@ from decmdp.pomdp.controller import PomdpController, controller_from_stage
 from decmdp.pomdp.model import Pomdp
 from decmdp.provenance import walk_stages
 from decmdp.reduce import reduce_pomdp
+from decmdp.reduce.pomdp import pomdp_branches
 from decmdp.tolerances import DEFAULT_TOLERANCES, Tolerances
 from decmdp.validation import MAX_VALUE_MAGNITUDE, total_bound
 
@@ -169,7 +170,7 @@ class PomdpSolution:
     def _walk(self):
         """The finite-horizon policy's vectors, reached from the start belief (once per solution)."""
         _, _, start = start_rows(self.value_function[0], self.pomdp.start[None, :])
-        return walk_stages(reduce_pomdp(self.pomdp), self.value_function, [start[0]])
+        return walk_stages(pomdp_branches(self.pomdp), self.value_function, [start[0]])
 
     def to_dot(self) -> str:
         """Graphviz DOT of :meth:`policy_graph`: each node's stage (or id) and action, edges by observation."""

@@ -17,7 +17,7 @@ value is zero: ``horizon`` counts backups from it (pomdp-solve's
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
@@ -25,6 +25,43 @@ from decmdp.core.types import BackupData
 
 if TYPE_CHECKING:  # decmdp.pomdp imports this module through its solver
     from decmdp.pomdp.model import Pomdp
+
+
+class PomdpBranches(NamedTuple):
+    """The branch tables of :func:`reduce_pomdp` without the projections:
+    enough to walk the solved stages (:func:`decmdp.provenance.walk_stages`)."""
+
+    branch_ptr: np.ndarray
+    branch_target: np.ndarray
+    branch_label: np.ndarray
+    n_labels: int
+
+
+def _branches(pomdp: Pomdp):
+    """``(a, o, P(s', o | s, a) as [s, s'])`` of every branch, in order."""
+    T, O = pomdp.transition, pomdp.observation
+    for a in range(T.shape[0]):
+        for o in range(O.shape[2]):
+            joint = T[a] * O[a, :, o][None, :]
+            if joint.any():
+                yield a, o, joint
+
+
+def _tables(pomdp: Pomdp, branches) -> PomdpBranches:
+    n_a = pomdp.transition.shape[0]
+    counts = np.zeros(n_a, dtype=np.int64)
+    for a, _ in branches:
+        counts[a] += 1
+    ptr = np.zeros(n_a + 1, dtype=np.int64)
+    np.cumsum(counts, out=ptr[1:])
+    return PomdpBranches(ptr, np.zeros(len(branches), dtype=np.int64),
+                         np.array([o for _, o in branches], dtype=np.int64), pomdp.observation.shape[2])
+
+
+def pomdp_branches(pomdp: Pomdp) -> PomdpBranches:
+    """The branch tables :func:`reduce_pomdp` would build, without storing
+    its projections."""
+    return _tables(pomdp, [(a, o) for a, o, _ in _branches(pomdp)])
 
 
 def reduce_pomdp(pomdp: Pomdp) -> BackupData:
@@ -40,25 +77,18 @@ def reduce_pomdp(pomdp: Pomdp) -> BackupData:
     BackupData
         In minimization form: ``cost = pomdp.sense.sign * expected reward``.
     """
-    beta = pomdp.discount
-    T, O = pomdp.transition, pomdp.observation
-    n_a, n_s = T.shape[0], T.shape[1]
-    ptr, labels, blocks = [0], [], []
-    for a in range(n_a):
-        for o in range(O.shape[2]):
-            joint = T[a] * O[a, :, o][None, :]  # P(s', o | s, a) as [s, s']
-            if joint.any():
-                labels.append(o)
-                blocks.append(beta * joint[:, None, :])
-        ptr.append(len(labels))
+    n_s = pomdp.transition.shape[1]
+    found = [(a, o, pomdp.discount * joint[:, None, :]) for a, o, joint in _branches(pomdp)]
+    tables = _tables(pomdp, [(a, o) for a, o, _ in found])
+    blocks = [block for _, _, block in found]
     cost = pomdp.sense.sign * pomdp.expected_reward()  # [a, s]
     projection = (np.stack(blocks) if blocks else np.zeros((0, n_s, 1, n_s)))
     return BackupData(
         cost=np.ascontiguousarray(cost[None, None, :, :, None], dtype=np.float64),
         terminal=np.zeros((1, n_s)),
-        branch_ptr=np.asarray(ptr, dtype=np.int64),
-        branch_target=np.zeros(len(labels), dtype=np.int64),
-        branch_label=np.asarray(labels, dtype=np.int64),
-        n_labels=O.shape[2],
+        branch_ptr=tables.branch_ptr,
+        branch_target=tables.branch_target,
+        branch_label=tables.branch_label,
+        n_labels=tables.n_labels,
         projection=np.ascontiguousarray(projection, dtype=np.float64),
     )
