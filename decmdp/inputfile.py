@@ -55,8 +55,13 @@ def read_bytes(path: str | os.PathLike, what: str = "file") -> bytes:
             data = handle.read(MAX_INPUT_BYTES + 1)
         except OSError as exc:
             raise InputError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    return _within_limit(data, str(path))
+
+
+def _within_limit(data: bytes, source: str) -> bytes:
+    """``data``, read with one byte to spare, unless it passes :data:`MAX_INPUT_BYTES`."""
     if len(data) > MAX_INPUT_BYTES:
-        raise InputError(f"{path}: larger than the limit of {MAX_INPUT_BYTES // 2**20} MiB for an input file")
+        raise InputError(f"{source}: larger than the limit of {MAX_INPUT_BYTES // 2**20} MiB for an input file")
     return data
 
 
@@ -127,10 +132,7 @@ def read_text(path: str | os.PathLike, what: str = "file") -> str:
 def read_stdin_text() -> str:
     """The UTF-8 text on standard input, at most :data:`MAX_INPUT_BYTES`
     (messages name it ``stdin``)."""
-    data = sys.stdin.buffer.read(MAX_INPUT_BYTES + 1)
-    if len(data) > MAX_INPUT_BYTES:
-        raise InputError(f"stdin: larger than the limit of {MAX_INPUT_BYTES // 2**20} MiB for an input file")
-    return _decoded(data, "stdin")
+    return _decoded(_within_limit(sys.stdin.buffer.read(MAX_INPUT_BYTES + 1), "stdin"), "stdin")
 
 
 def _decoded(data: bytes, source: str) -> str:
