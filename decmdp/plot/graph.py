@@ -48,8 +48,7 @@ def pomdp_graph(solution) -> nx.DiGraph:
     drawn.add_node("start", stage=-1, label="start", start=True)
     drawn.add_edge("start", graph.graph["start"], label="")
     for node, a in graph.nodes(data=True):
-        first_line = node if a["stage"] is None else f"t={a['stage']}"  # a controller's node: its id
-        drawn.add_node(node, stage=a["stage"] or 0, label=f"{first_line}\n{a['action']}")
+        drawn.add_node(node, stage=a["stage"] or 0, label="\n".join(solution.node_lines(node, a)))
     for u, v, data in graph.edges(data=True):
         drawn.add_edge(u, v, label=data["observation"])
     return drawn

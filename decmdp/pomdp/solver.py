@@ -172,12 +172,17 @@ class PomdpSolution:
         _, _, start = start_rows(self.value_function[0], self.pomdp.start[None, :])
         return walk_stages(pomdp_branches(self.pomdp), self.value_function, [start[0]])
 
+    @staticmethod
+    def node_lines(node: str, attrs: dict) -> tuple[str, str]:
+        """The two lines DOT and pictures show for a node of :meth:`policy_graph`:
+        its stage (a controller's node: its id) and its action."""
+        return (node if attrs["stage"] is None else f"t={attrs['stage']}"), attrs["action"]
+
     def to_dot(self) -> str:
         """Graphviz DOT of :meth:`policy_graph`: each node's stage (or id) and action, edges by observation."""
         graph = self.policy_graph()
         return dot.digraph(self.pomdp.name or "pomdp",
-                           [(node, (node if a["stage"] is None else f"t={a['stage']}", a["action"]))
-                            for node, a in graph.nodes(data=True)],
+                           [(node, self.node_lines(node, a)) for node, a in graph.nodes(data=True)],
                            [("start", graph.graph["start"])],
                            [(u, v, d["observation"]) for u, v, d in graph.edges(data=True)])
 
