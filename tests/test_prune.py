@@ -14,6 +14,8 @@ from decmdp.core.lp import (
     DROP,
     LP_OPTIMAL,
     WITNESS,
+    _best_in_pool,
+    _leave_pool,
     drop_certificate,
     witness_decide,
     witness_lp,
@@ -193,6 +195,31 @@ def test_duplicates_keep_exactly_one():
     assert list(prune(V)) == [0, 2]
     assert list(dominance_filter(V, 0.0)) == [0, 2]
     assert list(duplicate_filter(V)) == [0, 2]
+
+
+@SETTINGS
+@given(st.integers(1, 60), st.integers(1, 5), st.integers(0, 2**32 - 1))
+def test_a_pick_is_the_best_undecided_row_whatever_left_the_pool(n, d, seed):
+    """The merge's pool: rows leave in any order, and a pick is always the
+    best row still there (smallest value, then the lexicographically smaller
+    row, then the earlier position), found against a brute-force scan."""
+    rng = np.random.default_rng(seed)
+    rows = rng.integers(0, 3, size=(n, d)).astype(float)  # ties in value and duplicate rows
+    pool = np.ascontiguousarray(rows.T)
+    pool_row = np.arange(n, dtype=np.int64)
+    pool_col = np.arange(n, dtype=np.int64)
+    n_pool, vals = n, np.empty(n)
+    left = list(range(n))
+    for p in rng.permutation(n):
+        b = rng.integers(0, 3, size=d) / 4.0  # dyadic: the values are exact, so ties are real
+        best = min(left, key=lambda r: (float(rows[r] @ b), tuple(rows[r]), r))
+        assert _best_in_pool(pool, pool_row, n_pool, b, vals) == best
+        n_pool = _leave_pool(pool, pool_row, pool_col, n_pool, p)
+        left.remove(p)
+        assert pool_col[p] == -1 and n_pool == len(left)
+        assert sorted(pool_row[:n_pool]) == left
+        np.testing.assert_array_equal(pool[:, pool_col[left]], rows[left].T)
+    assert _best_in_pool(pool, pool_row, n_pool, np.ones(d), vals) == -1
 
 
 def test_dominance_tolerance_is_relative_and_counted_in_the_error():

@@ -632,10 +632,9 @@ def witness_lp_highs(W: np.ndarray, v: np.ndarray,
 
 
 @kernel
-def _values_at(LT, b, vals):  # pragma: no cover - numba
-    """``vals[r] = b . LT[:, r]``, summed in component order skipping
-    ``b[i] == 0``."""
-    n = LT.shape[1]
+def _values_at(LT, n, b, vals):  # pragma: no cover - numba
+    """``vals[r] = b . LT[:, r]`` for the first ``n`` columns, summed in
+    component order skipping ``b[i] == 0``."""
     for r in range(n):
         vals[r] = 0.0
     for i in range(LT.shape[0]):
@@ -646,15 +645,15 @@ def _values_at(LT, b, vals):  # pragma: no cover - numba
 
 
 @kernel
-def _before(LT, vals, r, s):  # pragma: no cover - numba
+def _before(LT, order, vals, r, s):  # pragma: no cover - numba
     """Whether column ``r`` of ``LT`` ranks before column ``s``: smaller value,
-    then the lexicographically smaller column, then the earlier position."""
+    then the lexicographically smaller column, then the smaller ``order``."""
     if vals[r] != vals[s]:
         return vals[r] < vals[s]
     for i in range(LT.shape[0]):
         if LT[i, r] != LT[i, s]:
             return LT[i, r] < LT[i, s]
-    return r < s
+    return order[r] < order[s]
 
 
 @kernel
@@ -693,8 +692,8 @@ def witness_units(KT, n_kept, rows, starts, tau, unit, feasibility, decision, bo
 
 
 @kernel
-def witness_merge(V, kept, KT, n_snap, n_kept, und, UT, alive, live, batch, decision, bound, B,
-                  tau, unit):  # pragma: no cover - numba
+def witness_merge(V, kept, KT, n_snap, n_kept, und, pool, pool_row, pool_col, n_pool, batch, decision,
+                  bound, B, tau, unit):  # pragma: no cover - numba
     """Apply the decisions of one round, in candidate order, to the kept set.
 
     The round's candidates are ``und[batch]`` (positions), decided
@@ -705,46 +704,47 @@ def witness_merge(V, kept, KT, n_snap, n_kept, und, UT, alive, live, batch, deci
       final kept set holds against the final set);
     * WITNESS b -> priced again against the kept vectors added since the
       snapshot; if ``b`` is still a witness (margin ``> tau + (D + 2)
-      unit``), the best ALIVE undecided row at ``b`` (order of
-      :func:`_before`) joins the kept set; otherwise nothing happens.  The candidate stays undecided
-      unless it was that row;
+      unit``), the best undecided row at ``b`` (order of :func:`_before`,
+      ties by position) joins the kept set; otherwise nothing happens.  The
+      candidate stays undecided unless it was that row;
     * DOUBT     -> the candidate itself joins the kept set (always safe).
 
     ``B`` holds the witness beliefs of the WITNESS decisions only, in
     candidate order.  A candidate that already joined the kept set by an
-    earlier pick is skipped.  ``alive`` (bool over ``und``; dead rows are decided) is
-    updated; ``live`` lists the positions alive at the start of the round
-    (the only ones a pick can choose).
+    earlier pick is skipped.
+
+    The undecided rows are the pool: ``pool[:, :n_pool]`` holds them as
+    columns (in no particular order), ``pool_row[c]`` is the position in
+    ``und`` of column ``c`` and ``pool_col[p]`` the column of position
+    ``p`` (-1 once decided).  A decided row leaves the pool (the last
+    column takes its place), so a pick scans undecided rows only.
 
     Returns
     -------
     n_kept : int
         Kept count after the round.
+    n_pool : int
+        Undecided rows left.
     max_drop : float
         Largest certified bound of the rows dropped (``-inf`` when none).
     doubts : int
         Rows kept in doubt.
     """
     D = V.shape[1]
-    nl = live.shape[0]
     nk = n_kept
     max_drop = -np.inf
     doubts = 0
-    vals = np.empty(nl)
-    LT = np.empty((D, nl))  # the live columns, contiguous for the scans
-    for i in range(D):
-        for r in range(nl):
-            LT[i, r] = UT[i, live[r]]
+    vals = np.empty(n_pool)
     nw = 0  # rows of B used so far: B holds the beliefs of the WITNESS decisions only, in order
     for q in range(decision.shape[0]):
         p = batch[q]
         bq = nw
         nw += decision[q] == WITNESS
-        if not alive[p]:
+        if pool_col[p] < 0:
             continue
         j = -1
         if decision[q] == DROP:
-            alive[p] = False
+            n_pool = _leave_pool(pool, pool_row, pool_col, n_pool, p)
             if bound[q] > max_drop:
                 max_drop = bound[q]
             continue
@@ -761,24 +761,40 @@ def witness_merge(V, kept, KT, n_snap, n_kept, und, UT, alive, live, batch, deci
                 if s < margin:
                     margin = s
             if margin > tau + (D + 2) * unit:
-                j = _best_alive(LT, live, alive, B[bq], vals)
+                j = _best_in_pool(pool, pool_row, n_pool, B[bq], vals)
         if j >= 0:
-            alive[j] = False
+            n_pool = _leave_pool(pool, pool_row, pool_col, n_pool, j)
             kept[nk] = und[j]
             for i in range(D):
                 KT[i, nk] = V[und[j], i]
             nk += 1
-    return nk, max_drop, doubts
+    return nk, n_pool, max_drop, doubts
 
 
 @kernel
-def _best_alive(LT, live, alive, b, vals):  # pragma: no cover - numba
-    """The best alive row of ``live`` at ``b`` (order of :func:`_before` on the
-    live columns ``LT``), as a position in ``und``, or -1."""
-    _values_at(LT, b, vals)
-    best = -1
-    for r in range(live.shape[0]):
-        if alive[live[r]] and (best < 0 or vals[r] < vals[best]
-                               or (vals[r] == vals[best] and _before(LT, vals, r, best))):
+def _leave_pool(pool, pool_row, pool_col, n_pool, p):  # pragma: no cover - numba
+    """Remove position ``p`` from the pool (the last column moves into its
+    place); returns the new pool size."""
+    c = pool_col[p]
+    last = n_pool - 1
+    if c != last:
+        for i in range(pool.shape[0]):
+            pool[i, c] = pool[i, last]
+        pool_row[c] = pool_row[last]
+        pool_col[pool_row[c]] = c
+    pool_col[p] = -1
+    return last
+
+
+@kernel
+def _best_in_pool(pool, pool_row, n_pool, b, vals):  # pragma: no cover - numba
+    """The best undecided row at ``b`` (order of :func:`_before`, ties by
+    position in ``und``), as a position in ``und``, or -1 when none is left."""
+    if n_pool == 0:
+        return -1
+    _values_at(pool, n_pool, b, vals)
+    best = 0
+    for r in range(1, n_pool):
+        if vals[r] <= vals[best] and (vals[r] < vals[best] or _before(pool, pool_row, vals, r, best)):
             best = r
-    return live[best] if best >= 0 else -1
+    return pool_row[best]

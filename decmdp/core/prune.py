@@ -445,14 +445,16 @@ def _witness_step(V, kept0, und0, tau: float, unit: float, tol: Tolerances, solv
     KT = np.empty((D, nk + nu))
     KT[:, :nk] = V[kept0].T
     und = und0
-    UT = np.ascontiguousarray(V[und].T)
-    alive = np.ones(nu, dtype=np.bool_)
-    pending = np.arange(nu - 1, -1, -1, dtype=np.int64)  # positions in und, in test order
+    pool = np.ascontiguousarray(V[und].T)
+    pool_row = np.arange(nu, dtype=np.int64)
+    pool_col = np.arange(nu, dtype=np.int64)
+    n_pool = nu
+    queue = _Queue(np.arange(nu - 1, -1, -1, dtype=np.int64))  # positions in und, in test order
     use_numba = solver is LPSolver.NUMBA
     lps = trouble = fallbacks = 0
     max_drop = -np.inf
-    while pending.shape[0] > 0:
-        batch = pending[:_round_size(nk, pending.shape[0])]
+    while n_pool > 0:
+        batch = queue.take(_round_size(nk, n_pool), pool_col)
         n = batch.shape[0]
         snapshot = (np.ascontiguousarray(KT[:, :nk]), tau, unit, tol.lp_feasibility, use_numba)
         rows = V[und[batch]]
@@ -462,13 +464,51 @@ def _witness_step(V, kept0, und0, tau: float, unit: float, tol: Tolerances, solv
         decision = decision.astype(np.int64)
         lps += sum(r[3] for r in results)
         fallbacks += sum(r[4] for r in results)
-        nk, dropped, doubts = witness_merge(V, kept, KT, snapshot[0].shape[1], nk, und, UT, alive,
-                                            np.flatnonzero(alive), batch, decision, bound, B, tau, unit)
+        nk, n_pool, dropped, doubts = witness_merge(V, kept, KT, snapshot[0].shape[1], nk, und, pool, pool_row,
+                                                    pool_col, n_pool, batch, decision, bound, B, tau, unit)
         max_drop = max(max_drop, dropped)
         trouble += doubts
-        pending = np.concatenate([pending[n:], batch[alive[batch]]])
-        pending = pending[alive[pending]]
+        queue.put(batch[pool_col[batch] >= 0])
     return np.sort(kept[:nk]), lps, trouble, fallbacks, max_drop
+
+
+class _Queue:
+    """The undecided positions of a witness step, in test order.
+
+    Every undecided position is in the queue once; a position a pick has
+    taken (``pool_col[p] < 0``) stays until it comes up and is skipped then,
+    so a round costs the size of its batch, not of the queue.
+    """
+
+    def __init__(self, positions: np.ndarray) -> None:
+        n = positions.shape[0]
+        self.items = np.empty(2 * n, dtype=np.int64)
+        self.items[:n] = positions
+        self.head, self.tail = 0, n
+
+    def take(self, size: int, pool_col: np.ndarray) -> np.ndarray:
+        """The next ``size`` undecided positions (there must be as many)."""
+        parts = []
+        while size > 0:
+            chunk = self.items[self.head:min(self.head + size, self.tail)]
+            if chunk.shape[0] == 0:
+                raise RuntimeError("witness step: fewer queued positions than undecided rows (a bug)")
+            self.head += chunk.shape[0]
+            chunk = chunk[pool_col[chunk] >= 0]
+            parts.append(chunk)
+            size -= chunk.shape[0]
+        return parts[0] if len(parts) == 1 else np.concatenate(parts)
+
+    def put(self, positions: np.ndarray) -> None:
+        """Append ``positions`` at the end (the queue holds each position at
+        most once, so after moving its entries to the front it has room)."""
+        n = positions.shape[0]
+        if self.tail + n > self.items.shape[0]:
+            live = self.tail - self.head
+            self.items[:live] = self.items[self.head:self.tail]
+            self.head, self.tail = 0, live
+        self.items[self.tail:self.tail + n] = positions
+        self.tail += n
 
 
 def _dominance_survivors(V, margin: float, executor: Executor) -> np.ndarray:
