@@ -197,6 +197,20 @@ def test_duplicates_keep_exactly_one():
     assert list(duplicate_filter(V)) == [0, 2]
 
 
+def test_a_negative_zero_equals_zero_for_the_duplicate_filter():
+    V = np.array([[0.0, 1.0], [-0.0, 1.0], [1.0, -0.0], [1.0, 0.0]])
+    assert list(duplicate_filter(V)) == [0, 2]
+
+
+@SETTINGS
+@given(st.integers(0, 300), st.integers(1, 5), st.integers(1, 4), st.integers(0, 2**32 - 1))
+def test_duplicate_filter_keeps_the_first_row_of_each_group(n, d, levels, seed):
+    V = np.random.default_rng(seed).integers(-levels, levels + 1, size=(n, d)).astype(float)
+    V[V == 0.0] *= -1.0  # signed zeros are equal rows
+    first = [j for j in range(n) if not any(np.array_equal(V[j], V[k]) for k in range(j))]
+    assert list(duplicate_filter(V)) == first
+
+
 @SETTINGS
 @given(st.integers(1, 60), st.integers(1, 5), st.integers(0, 2**32 - 1))
 def test_a_pick_is_the_best_undecided_row_whatever_left_the_pool(n, d, seed):

@@ -230,9 +230,9 @@ def dominance_filter(V, dominance):  # pragma: no cover - numba
 @kernel
 def duplicate_filter(V):  # pragma: no cover - numba
     """Drop exact duplicate rows of ``V`` (float64[N, D]); the lowest index of
-    each group of equal rows survives.  Equal rows have equal sums (the same
-    numbers added in the same order), so rows are sorted by sum and only runs
-    of equal sums are compared.  Trusted input.
+    each group of equal rows survives.  Rows go into an open-addressing hash
+    table in index order, hashed by their bits (``-0.0`` counted as
+    ``0.0``), so the expected time is ``O(N D)``.  Trusted input.
 
     Returns
     -------
@@ -240,29 +240,35 @@ def duplicate_filter(V):  # pragma: no cover - numba
         The index of the first row of each group of equal rows, ascending.
     """
     N, D = V.shape
-    sums = _row_sums(V)
-    order = np.argsort(sums, kind="mergesort")
+    size = 2
+    while size < 2 * N:
+        size *= 2
+    mask = np.uint64(size - 1)
+    table = np.full(size, -1, dtype=np.int64)
     alive = np.ones(N, dtype=np.bool_)
-    start = 0
-    while start < N:
-        stop = start + 1
-        while stop < N and sums[order[stop]] == sums[order[start]]:
-            stop += 1
-        for a in range(start, stop):
-            ja = order[a]
-            if not alive[ja]:
-                continue
-            for c in range(a + 1, stop):
-                jc = order[c]
-                if alive[jc]:
-                    same = True
-                    for i in range(D):
-                        if V[ja, i] != V[jc, i]:
-                            same = False
-                            break
-                    if same:  # mergesort keeps equal sums in index order: ja < jc
-                        alive[jc] = False
-        start = stop
+    scratch = np.empty(1)
+    bits = scratch.view(np.uint64)
+    for j in range(N):
+        h = np.uint64(14695981039346656037)
+        for i in range(D):
+            scratch[0] = V[j, i] + 0.0
+            h = (h ^ bits[0]) * np.uint64(1099511628211)
+            h ^= h >> np.uint64(29)
+        slot = h & mask
+        while True:
+            k = table[slot]
+            if k < 0:
+                table[slot] = j
+                break
+            same = True
+            for i in range(D):
+                if V[j, i] != V[k, i]:
+                    same = False
+                    break
+            if same:
+                alive[j] = False
+                break
+            slot = (slot + np.uint64(1)) & mask
     return np.flatnonzero(alive).astype(np.int64)
 
 
