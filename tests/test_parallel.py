@@ -9,6 +9,7 @@ so the patched sizes reach the workers and the cluster starts in a second).
 from __future__ import annotations
 
 import builtins
+import pickle
 
 import numpy as np
 import pytest
@@ -213,7 +214,7 @@ def test_witness_units_decide_the_same_in_any_grouping():
     rng = np.random.default_rng(5)
     kept = rng.random((6, 4))
     rows = rng.random((23, 4))
-    shared = (np.ascontiguousarray(kept.T), 1e-9, 1e-15, 1e-12, True)
+    shared = prune_module.Snapshot(np.ascontiguousarray(kept.T), 6, 1e-9, 1e-15, 1e-12, True)
     units = [rows[a:a + 5] for a in range(0, 23, 5)]
     together = prune_module.decide_units(shared, units)
     alone = [prune_module.decide_units(shared, [u]) for u in units]
@@ -221,6 +222,27 @@ def test_witness_units_decide_the_same_in_any_grouping():
         assert np.array_equal(together[k], np.concatenate([r[k] for r in alone]))
     assert together[3] == sum(r[3] for r in alone) > 0
     assert together[2].shape[0] == np.count_nonzero(together[0] == WITNESS) > 0
+
+
+@pytest.mark.parametrize("use_numba", [True, False])
+def test_a_snapshot_reads_and_ships_its_kept_columns_only(use_numba):
+    """On the driver a round's snapshot is the prune's whole buffer, whose
+    later columns the merge fills; the units never read them, and a pickled
+    snapshot (a cluster task) carries the kept columns only."""
+    rng = np.random.default_rng(8)
+    kept = np.ascontiguousarray(rng.random((6, 4)).T)
+    buffer = np.full((4, 16), np.nan)
+    buffer[:, :6] = kept
+    rows = [rng.random((9, 4))]
+    compact = prune_module.Snapshot(kept, 6, 1e-9, 1e-15, 1e-12, use_numba)
+    in_place = compact._replace(KT=buffer)
+    expected = prune_module.decide_units(compact, rows)
+    for got in (prune_module.decide_units(in_place, rows), pickle.loads(pickle.dumps(in_place))):
+        if isinstance(got, prune_module.Snapshot):
+            assert got[1:] == compact[1:] and np.array_equal(got.KT, kept)
+            got = prune_module.decide_units(got, rows)
+        for a, b in zip(got, expected):
+            assert np.array_equal(a, b)
 
 
 @pytest.mark.parametrize("make", [Executor, lambda: ThreadExecutor(3)])

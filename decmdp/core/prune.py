@@ -398,15 +398,34 @@ def _round_size(n_kept: int, n_pending: int) -> int:
     return min(n_pending, units * WITNESS_UNIT)
 
 
-def decide_units(shared, units):
+class Snapshot(NamedTuple):
+    """The kept set of one round and the prune's margins, shared by the
+    round's work units.
+
+    The kept set is ``KT[:, :n_kept]`` (vectors as columns).  On the driver
+    ``KT`` is the prune's whole buffer, read in place; a snapshot pickled
+    for another process (a cluster task) carries those columns only.
+    """
+
+    KT: np.ndarray
+    n_kept: int
+    tau: float
+    unit: float
+    feasibility: float
+    use_numba: bool
+
+    def __reduce__(self):
+        return Snapshot, (np.ascontiguousarray(self.KT[:, :self.n_kept]),) + tuple(self[1:])
+
+
+def decide_units(shared: Snapshot, units):
     """A group of consecutive work units of one round, in one kernel call.
 
-    ``shared`` = ``(KT, tau, unit, feasibility, use_numba)``: the kept set
-    of the round's snapshot (as columns) and the prune's margins; ``units``
-    are the candidate rows of each unit (float64[n_u, D]), so a task sent to
-    a cluster worker carries its own candidates only.  The numba LP decides
-    first (:func:`~decmdp.core.lp.witness_units`) and HiGHS decides what it
-    cannot prove.
+    ``shared`` is the round's :class:`Snapshot`; ``units`` are the candidate
+    rows of each unit (float64[n_u, D]), so a task sent to a cluster worker
+    carries its own candidates only.  The numba LP decides first
+    (:func:`~decmdp.core.lp.witness_units`) and HiGHS decides what it cannot
+    prove.
 
     Returns
     -------
@@ -417,7 +436,7 @@ def decide_units(shared, units):
         a cluster worker, and most rows are dropped), and the group's LP and
         HiGHS-fallback counts.
     """
-    KT, tau, unit, feasibility, use_numba = shared
+    KT, n_kept, tau, unit, feasibility, use_numba = shared
     group = units[0] if len(units) == 1 else np.concatenate(units)
     starts = np.zeros(len(units) + 1, dtype=np.int64)
     np.cumsum([rows.shape[0] for rows in units], out=starts[1:])
@@ -427,10 +446,10 @@ def decide_units(shared, units):
     B = np.zeros((n, D))
     lps = fallbacks = 0
     if use_numba:
-        lps = int(witness_units(KT, KT.shape[1], group, starts, tau, unit, feasibility, decision, bound, B))
+        lps = int(witness_units(KT, n_kept, group, starts, tau, unit, feasibility, decision, bound, B))
     W = None
     for q in np.flatnonzero(decision == DOUBT):
-        W = np.ascontiguousarray(KT.T) if W is None else W
+        W = np.ascontiguousarray(KT[:, :n_kept].T) if W is None else W
         decision[q], bound[q], B[q] = witness_decide_highs(W, group[q], tau, unit, feasibility)
         lps += 1
         fallbacks += use_numba
@@ -462,7 +481,7 @@ def _witness_step(V, kept0, und0, tau: float, unit: float, tol: Tolerances, solv
     while n_pool > 0:
         batch = queue.take(_round_size(nk, n_pool), pool_col)
         n = batch.shape[0]
-        snapshot = (np.ascontiguousarray(KT[:, :nk]), tau, unit, tol.lp_feasibility, use_numba)
+        snapshot = Snapshot(KT, nk, tau, unit, tol.lp_feasibility, use_numba)
         rows = V[und[batch]]
         units = [rows[a:a + WITNESS_UNIT] for a in range(0, n, WITNESS_UNIT)]
         results = executor.map_groups(decide_units, snapshot, units, work=float(n) * nk * D)
@@ -470,7 +489,7 @@ def _witness_step(V, kept0, und0, tau: float, unit: float, tol: Tolerances, solv
         decision = decision.astype(np.int64)
         lps += sum(r[3] for r in results)
         fallbacks += sum(r[4] for r in results)
-        nk, n_pool, dropped, doubts = witness_merge(V, kept, KT, snapshot[0].shape[1], nk, und, pool, pool_row,
+        nk, n_pool, dropped, doubts = witness_merge(V, kept, KT, snapshot.n_kept, nk, und, pool, pool_row,
                                                     pool_col, n_pool, batch, decision, bound, B, tau, unit)
         max_drop = max(max_drop, dropped)
         trouble += doubts
