@@ -236,6 +236,32 @@ def test_a_pick_is_the_best_undecided_row_whatever_left_the_pool(n, d, seed):
     assert _best_in_pool(pool, pool_row, n_pool, np.ones(d), vals) == -1
 
 
+@SETTINGS
+@given(st.integers(1, 80), st.integers(0, 2**32 - 1))
+def test_the_witness_queue_hands_out_undecided_positions_in_test_order(n, seed):
+    """Against a list: a round takes the first undecided positions, picks
+    decide positions anywhere in the queue, and the round's undecided
+    positions go to the end."""
+    from decmdp.core.prune import _Queue
+
+    rng = np.random.default_rng(seed)
+    pool_col = np.arange(n)  # >= 0: undecided
+    queue, model = _Queue(np.arange(n - 1, -1, -1)), list(range(n - 1, -1, -1))
+    while model:
+        size = int(rng.integers(1, len(model) + 1))
+        batch = queue.take(size, pool_col)
+        assert list(batch) == model[:size]
+        model = model[size:]
+        for p in batch[rng.random(size) < 0.5]:  # decided by the round
+            pool_col[p] = -1
+        for p in rng.choice(n, size=int(rng.integers(0, 3))):  # picks, anywhere
+            pool_col[p] = -1
+        back = batch[pool_col[batch] >= 0]
+        queue.put(back)
+        model = [p for p in model + list(back) if pool_col[p] >= 0]
+    assert not (pool_col >= 0).any()
+
+
 def test_dominance_tolerance_is_relative_and_counted_in_the_error():
     V = np.array([[1.0, 1.9], [1.0 + 1e-13, 1.9 - 1e-13], [0.0, 3.0], [3.0, 0.0]]) * 1e6
     exact = prune_counted(V, Tolerances(dominance=0.0, witness=0.0))
