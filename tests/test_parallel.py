@@ -138,6 +138,25 @@ def test_units_are_counted_and_reported():
     assert heard and all(0 < done <= submitted for _, done, submitted in heard)
     units = {s.stage: s.work_units for s in solution.stats}
     assert all(done <= units[stage] for stage, done, _ in heard)
+    for stage in {stage for stage, _, _ in heard}:  # each stage's counts only grow
+        done = [d for s, d, _ in heard if s == stage]
+        assert done == sorted(set(done))
+
+
+def test_a_count_overtaken_by_a_newer_one_is_not_reported():
+    """Threads finishing units at once may report in either order; only
+    counts newer than the last reported one reach on_unit, and counts of an
+    earlier stage never do."""
+    heard = []
+    ex = Executor()
+    ex.on_unit = lambda *counts: heard.append(counts)
+    ex.reset_counts(3)
+    for done in (2, 5, 4, 5, 6):
+        ex._report(3, done, 9)
+    ex.reset_counts(2)
+    ex._report(3, 7, 9)
+    ex._report(2, 1, 4)
+    assert heard == [(3, 2, 9), (3, 5, 9), (3, 6, 9), (2, 1, 4)]
 
 
 def test_failed_unit_cancels_cluster_work(client):

@@ -75,6 +75,8 @@ class Executor:
         self.stage = -1
         self.on_unit: Callable[[int, int, int], None] | None = None
         self._lock = threading.Lock()
+        self._report_lock = threading.Lock()
+        self._reported = 0
         self._driver_pool: ThreadPoolExecutor | None = None
         self._cancelled = threading.Event()
 
@@ -150,12 +152,20 @@ class Executor:
             self.done += done
             counts = (self.stage, self.done, self.submitted)
         if done and self.on_unit is not None:
-            self.on_unit(*counts)
+            self._report(*counts)
+
+    def _report(self, stage: int, done: int, submitted: int) -> None:
+        """Pass the counts to ``on_unit`` unless newer ones already went
+        (threads that finish units at once may get here in either order)."""
+        with self._report_lock:
+            if stage == self.stage and done > self._reported:
+                self._reported = done
+                self.on_unit(stage, done, submitted)
 
     def reset_counts(self, stage: int = -1) -> None:
         """Start counting units afresh, at the start of ``stage``."""
-        with self._lock:
-            self.submitted = self.done = 0
+        with self._lock, self._report_lock:
+            self.submitted = self.done = self._reported = 0
             self.stage = stage
 
     def close(self) -> None:
