@@ -253,7 +253,11 @@ def duplicate_filter(V):  # pragma: no cover - numba
         for i in range(D):
             scratch[0] = V[j, i] + 0.0
             h = (h ^ bits[0]) * np.uint64(1099511628211)
-            h ^= h >> np.uint64(29)
+        h ^= h >> np.uint64(33)  # mix every component into the low bits the slot uses
+        h *= np.uint64(0xFF51AFD7ED558CCD)
+        h ^= h >> np.uint64(33)
+        h *= np.uint64(0xC4CEB9FE1A85EC53)
+        h ^= h >> np.uint64(33)
         slot = h & mask
         while True:
             k = table[slot]
@@ -403,8 +407,10 @@ class Snapshot(NamedTuple):
     round's work units.
 
     The kept set is ``KT[:, :n_kept]`` (vectors as columns).  On the driver
-    ``KT`` is the prune's whole buffer, read in place; a snapshot pickled
-    for another process (a cluster task) carries those columns only.
+    ``KT`` is the prune's whole buffer, read in place: the merge only
+    appends columns, so the first ``n_kept`` never change while a unit (even
+    one left running by a cancelled map) reads them.  A snapshot pickled for
+    another process (a cluster task) carries those columns only.
     """
 
     KT: np.ndarray
@@ -512,7 +518,8 @@ class _Queue:
         self.head, self.tail = 0, n
 
     def take(self, size: int, pool_col: np.ndarray) -> np.ndarray:
-        """The next ``size`` undecided positions (there must be as many)."""
+        """The next ``size`` undecided positions (``size >= 1``, and there
+        must be as many)."""
         parts = []
         while size > 0:
             chunk = self.items[self.head:min(self.head + size, self.tail)]
