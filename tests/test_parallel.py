@@ -256,7 +256,12 @@ def test_a_snapshot_reads_and_ships_its_kept_columns_only(use_numba):
     compact = prune_module.Snapshot(kept, 6, 1e-9, 1e-15, 1e-12, use_numba)
     in_place = compact._replace(KT=buffer)
     expected = prune_module.decide_units(compact, rows)
-    for got in (prune_module.decide_units(in_place, rows), pickle.loads(pickle.dumps(in_place))):
+    import cloudpickle
+
+    buffers = []
+    out_of_band = pickle.loads(pickle.dumps(in_place, protocol=5, buffer_callback=buffers.append), buffers=buffers)
+    for got in (prune_module.decide_units(in_place, rows), pickle.loads(pickle.dumps(in_place)), out_of_band,
+                cloudpickle.loads(cloudpickle.dumps(in_place))):
         if isinstance(got, prune_module.Snapshot):
             assert got[1:] == compact[1:] and np.array_equal(got.KT, kept)
             got = prune_module.decide_units(got, rows)

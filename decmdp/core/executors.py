@@ -29,7 +29,9 @@ overlaps with the work of the others.
 Executors count the units they finish (:attr:`Executor.done`,
 :attr:`Executor.submitted`, since :meth:`Executor.reset_counts` at the
 start of stage :attr:`Executor.stage`) and call ``on_unit(stage, done,
-submitted)`` as units finish, for progress lines.
+submitted)`` as units finish, for progress lines (from any thread, one
+call at a time, with counts that only grow within a stage; ``on_unit``
+must not call the executor).
 """
 
 from __future__ import annotations
