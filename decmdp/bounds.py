@@ -23,10 +23,11 @@ import dataclasses
 
 import numpy as np
 
-from decmdp.core.value_iteration import Method, value_iteration
-from decmdp.errors import TimeLimitError, VectorLimitError
+from decmdp.core.executors import SERIAL, Executor
+from decmdp.core.value_iteration import Method
+from decmdp.errors import MemoryLimitError, TimeLimitError, VectorLimitError
 from decmdp.model import TwoPlayerMDP
-from decmdp.pipeline import start_rows
+from decmdp.pipeline import finite_stages, start_rows
 from decmdp.reduce import reduce_blind
 
 BOUND_TIME_SHARE = 1.0
@@ -62,7 +63,7 @@ class Bounds:
 
 
 def compute_bounds(model: TwoPlayerMDP, optimum: float, tolerances, max_vectors: int | None,
-                   seconds: float, lp="numba") -> Bounds:
+                   seconds: float, lp="numba", executor: Executor = SERIAL) -> Bounds:
     """Both bounds around ``optimum`` (minimization form), in the user's sense.
 
     Parameters
@@ -77,13 +78,15 @@ def compute_bounds(model: TwoPlayerMDP, optimum: float, tolerances, max_vectors:
         What the solve took; the blind bound's time budget is
         ``max(BOUND_MIN_SECONDS, BOUND_TIME_SHARE * seconds)``.
     lp : {"numba", "highs"}
+    executor : Executor
+        Runs the blind bound's work units (the solve's own executor).
     """
     full = full_information_value(model)
     budget = max(BOUND_MIN_SECONDS, BOUND_TIME_SHARE * seconds)
     try:
-        blind = blind_player2_value(model, tolerances, max_vectors, budget, lp)
+        blind = blind_player2_value(model, tolerances, max_vectors, budget, lp, executor)
         reason = None
-    except (TimeLimitError, VectorLimitError) as exc:
+    except (TimeLimitError, VectorLimitError, MemoryLimitError) as exc:
         blind = None
         reason = (f"the player-2-ignores-x2 bound was not computed: {exc}; it gets its own budget "
                   f"(here {budget:.3g} s); --no-bounds / bounds=False skips it")
@@ -97,18 +100,20 @@ def compute_bounds(model: TwoPlayerMDP, optimum: float, tolerances, max_vectors:
 
 
 def blind_player2_value(model: TwoPlayerMDP, tolerances, max_vectors: int | None,
-                        time_limit: float | None = None, lp="numba") -> float:
+                        time_limit: float | None = None, lp="numba", executor: Executor = SERIAL) -> float:
     """Optimal value (minimization form) when player 2 ignores ``x2``.
 
-    The same core with action ``(u1, u2)`` (:func:`decmdp.reduce.reduce_blind`).
+    The same core with action ``(u1, u2)`` (:func:`decmdp.reduce.reduce_blind`),
+    run as a solve is (:func:`decmdp.pipeline.finite_stages`) on ``executor``.
 
     Raises
     ------
-    VectorLimitError, TimeLimitError
-        When ``max_vectors`` or ``time_limit`` is exceeded.
+    VectorLimitError, TimeLimitError, MemoryLimitError
+        When ``max_vectors``, ``time_limit`` or the stored stages' memory
+        limit is exceeded.
     """
-    stages, _ = value_iteration(reduce_blind(model), model.horizon, Method.LIFTED, tolerances, max_vectors,
-                                lp=lp, final_beliefs=model.initial, time_limit=time_limit)
+    stages, _ = finite_stages(reduce_blind(model), model.horizon, Method.LIFTED, tolerances, max_vectors, None,
+                              lp, executor, final_beliefs=model.initial, time_limit=time_limit)
     return start_rows(stages[0], model.initial)[0]
 
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 import numpy as np
 
 from decmdp.core import value_iteration as core_vi
-from decmdp.core.executors import make_executor
 from decmdp.core.types import StageValue
 from decmdp.errors import ProblemError
 from decmdp.tolerances import rounding_bound
@@ -25,24 +24,25 @@ DEFAULT_EPSILON = 1e-6
 """Default certified distance to the infinite-horizon optimum."""
 
 
-def finite_stages(data, horizon: int, method, tolerances, max_vectors, progress, lp, jobs, scheduler,
-                  final_beliefs=None):
-    """Run the core's finite-horizon value iteration on ``jobs`` workers.
+def finite_stages(data, horizon: int, method, tolerances, max_vectors, progress, lp, executor,
+                  final_beliefs=None, time_limit=None):
+    """Run the core's finite-horizon value iteration on ``executor``.
 
-    Arguments are those of :func:`decmdp.core.value_iteration.value_iteration`
-    and :func:`decmdp.core.executors.make_executor`; the stored stages may take
-    at most :data:`decmdp.core.value_iteration.MAX_STORED_BYTES`.  A
-    ``progress`` object with an ``on_unit`` method hears of each work unit.
+    Arguments are those of :func:`decmdp.core.value_iteration.value_iteration`;
+    the caller opens the executor (:func:`decmdp.core.executors.make_executor`)
+    and may run more than one solve on it (the bounds after the solve).  The
+    stored stages may take at most
+    :data:`decmdp.core.value_iteration.MAX_STORED_BYTES`.  A ``progress``
+    object with an ``on_unit`` method hears of each work unit.
 
     Returns
     -------
     stages, stats
     """
-    with make_executor(jobs, scheduler) as executor:
-        executor.on_unit = getattr(progress, "on_unit", None)
-        return core_vi.value_iteration(data, horizon, method, tolerances, max_vectors, progress, lp,
-                                       final_beliefs=final_beliefs, max_stored_bytes=core_vi.MAX_STORED_BYTES,
-                                       executor=executor)
+    executor.on_unit = getattr(progress, "on_unit", None)
+    return core_vi.value_iteration(data, horizon, method, tolerances, max_vectors, progress, lp,
+                                   final_beliefs=final_beliefs, time_limit=time_limit,
+                                   max_stored_bytes=core_vi.MAX_STORED_BYTES, executor=executor)
 
 
 def check_infinite_request(discount: float, epsilon, unbounded: str, time_varying: bool = False) -> None:

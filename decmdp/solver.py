@@ -18,6 +18,7 @@ from typing import Callable
 
 from decmdp.bounds import Bounds, compute_bounds
 from decmdp.controller import Certificate, controller_from_stage
+from decmdp.core.executors import make_executor
 from decmdp.core.infinite import close_cycles, infinite_value_iteration
 from decmdp.core.prune import LPSolver
 from decmdp.core.types import StageStats, StageValue
@@ -201,8 +202,9 @@ def solve(
         is certified (see :class:`~decmdp.controller.Certificate`).
     bounds : bool, default True
         Also compute :class:`~decmdp.bounds.Bounds` (finite horizon only),
-        within a budget of their own (:func:`~decmdp.bounds.compute_bounds`):
-        a bound that does not fit is reported unavailable, never an error.
+        within a budget of their own (:func:`~decmdp.bounds.compute_bounds`)
+        and on the same ``jobs`` or ``scheduler`` as the solve: a bound that
+        does not fit is reported unavailable, never an error.
     max_vectors : int or None
         Stop with :class:`~decmdp.errors.VectorLimitError` when a stage
         needs more vectors; None for no limit.
@@ -253,16 +255,17 @@ def solve(
         model = model.with_horizon(horizon)
     horizon = model.horizon
     data = reduce_two_player(model)
-    stages, stats = finite_stages(data, horizon, method, tolerances, max_vectors, progress, lp, jobs, scheduler,
-                                  final_beliefs=model.initial)
-    internal, initial_values, start = start_rows(stages[0], model.initial)
-    require_finite([internal], "optimal value")
+    with make_executor(jobs, scheduler) as executor:  # the bounds' solve runs on it too
+        stages, stats = finite_stages(data, horizon, method, tolerances, max_vectors, progress, lp, executor,
+                                      final_beliefs=model.initial)
+        internal, initial_values, start = start_rows(stages[0], model.initial)
+        require_finite([internal], "optimal value")
+        found = None
+        if bounds:
+            found = compute_bounds(model, internal, tolerances, max_vectors,
+                                   seconds=time.perf_counter() - started, lp=lp, executor=executor)
     policy = policy_from_stages(model, data, stages, start)
     error_bound = value_error_bound(stages[0], stats, model.n1 * model.n2 + 1)
-    found = None
-    if bounds:
-        found = compute_bounds(model, internal, tolerances, max_vectors,
-                               seconds=time.perf_counter() - started, lp=lp)
     return Solution(
         **_user_values(model, internal, initial_values),
         policy=policy,

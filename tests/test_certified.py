@@ -225,6 +225,19 @@ def test_blind_bound_past_its_budget_is_unavailable_not_an_error(monkeypatch):
     assert solution.bounds.full_information <= solution.value
 
 
+def test_blind_bound_past_the_memory_limit_is_unavailable_not_an_error(monkeypatch):
+    import decmdp.bounds as bounds
+    from decmdp.errors import MemoryLimitError
+
+    def too_big(*args, **kwargs):
+        raise MemoryLimitError(2, 3 * 2**20, 2**20)
+
+    monkeypatch.setattr(bounds, "finite_stages", too_big)
+    solution = decmdp.solve(decmdp.load("problems/maintenance.json"))
+    assert solution.bounds.blind_player2 is None and solution.bounds.full_information <= solution.value
+    assert "more than the limit of 1 MiB" in solution.bounds.unavailable
+
+
 def test_blind_bound_vector_limit_does_not_abort_the_solve():
     model = decmdp.load("problems/maintenance.json")
     solution = decmdp.solve(model, max_vectors=5)

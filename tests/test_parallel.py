@@ -78,6 +78,28 @@ def test_identical_answers_serial_threads_dask(client, seed, n2, horizon):
     _same_solution(serial, decmdp.solve(model, scheduler=client, bounds=False))
 
 
+def test_the_blind_bound_runs_on_the_solves_executor_with_the_same_answer(client, monkeypatch):
+    """solve's blind-player-2 bound is a second solve on the solve's own
+    executor (threads, the cluster), and the same bit for bit as serially."""
+    import decmdp.bounds as bounds
+
+    used = []
+    real = bounds.finite_stages
+
+    def spy(*args, **kwargs):
+        used.append(args[7])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(bounds, "finite_stages", spy)
+    monkeypatch.setattr(bounds, "BOUND_MIN_SECONDS", float("inf"))  # never cut short by a slow machine
+    model = random_problem(3, n2=3, m2=2, horizon=4, discount=0.9)
+    serial = decmdp.solve(model, jobs=1)
+    assert serial.bounds.blind_player2 is not None
+    for how in ({"jobs": 2}, {"scheduler": client}):
+        assert decmdp.solve(model, **how).bounds == serial.bounds
+    assert [type(executor).__name__ for executor in used] == ["Executor", "ThreadExecutor", "DaskExecutor"]
+
+
 def test_pomdp_identical_answers(client):
     pomdp = read_pomdp(DATA / "shuttle.95.POMDP")
     serial = solve_pomdp(pomdp, 4, jobs=1)

@@ -22,6 +22,7 @@ import networkx as nx
 import numpy as np
 
 from decmdp.controller import Certificate
+from decmdp.core.executors import make_executor
 from decmdp.core.infinite import close_cycles, infinite_value_iteration
 from decmdp.core.prune import LPSolver
 from decmdp.core.types import StageStats
@@ -233,8 +234,8 @@ def solve(pomdp: Pomdp, horizon: int, *, max_vectors: int | None = DEFAULT_MAX_V
         raise ProblemError(f"R: an expected {kind} of {largest:.3g} per stage over {horizon} stages could "
                            f"total {bound:.3g}, beyond the limit of {MAX_VALUE_MAGNITUDE:.0e} (float64 ends "
                            f"near 1.8e308); scale the {kind}s down")
-    stages, stats = finite_stages(data, int(horizon), "lifted", tolerances, max_vectors, progress, lp, jobs,
-                                  scheduler)
+    with make_executor(jobs, scheduler) as executor:
+        stages, stats = finite_stages(data, int(horizon), "lifted", tolerances, max_vectors, progress, lp, executor)
     first = stages[0]
     require_finite(first.values, "stage-0 alpha vectors")
     return PomdpSolution(
