@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from decmdp.core import value_iteration as core_vi
+from decmdp.core.infinite import infinite_value_iteration
 from decmdp.core.types import StageValue
 from decmdp.errors import ProblemError
 from decmdp.tolerances import rounding_bound
@@ -43,6 +44,24 @@ def finite_stages(data, horizon: int, method, tolerances, max_vectors, progress,
     return core_vi.value_iteration(data, horizon, method, tolerances, max_vectors, progress, lp,
                                    final_beliefs=final_beliefs, time_limit=time_limit,
                                    max_stored_bytes=core_vi.MAX_STORED_BYTES, executor=executor)
+
+
+def infinite_stages(data, discount: float, epsilon: float, method, tolerances, max_vectors, lp, progress,
+                    executor):
+    """Run the core's infinite-horizon value iteration on ``executor``.
+
+    Arguments are those of
+    :func:`decmdp.core.infinite.infinite_value_iteration`; as for
+    :func:`finite_stages`, the caller opens the executor and a ``progress``
+    object with an ``on_unit`` method hears of each work unit.
+
+    Returns
+    -------
+    InfiniteRun
+    """
+    executor.on_unit = getattr(progress, "on_unit", None)
+    return infinite_value_iteration(data, discount, float(epsilon), method, tolerances, max_vectors, lp=lp,
+                                    progress=progress, executor=executor)
 
 
 def check_infinite_request(discount: float, epsilon, unbounded: str, time_varying: bool = False) -> None:

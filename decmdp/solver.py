@@ -19,14 +19,14 @@ from typing import Callable
 from decmdp.bounds import Bounds, compute_bounds
 from decmdp.controller import Certificate, controller_from_stage
 from decmdp.core.executors import make_executor
-from decmdp.core.infinite import close_cycles, infinite_value_iteration
+from decmdp.core.infinite import close_cycles
 from decmdp.core.prune import LPSolver
 from decmdp.core.types import StageStats, StageValue
 from decmdp.core.value_iteration import Method, backup_stage, repeating_from
 from decmdp.common import Sense
 from decmdp.model import TwoPlayerMDP
 from decmdp.pipeline import (DEFAULT_EPSILON, DEFAULT_MAX_VECTORS, check_infinite_request, finite_stages,
-                             require_finite, start_rows, value_error_bound)
+                             infinite_stages, require_finite, start_rows, value_error_bound)
 from decmdp.policy import INFINITE, PolicyGraph, policy_from_stages
 from decmdp.reduce import reduce_two_player
 from decmdp.tolerances import DEFAULT_TOLERANCES, Tolerances
@@ -216,9 +216,10 @@ def solve(
         LP solver of the witness step: the numba simplex (default; HiGHS
         decides where it cannot prove a decision) or HiGHS throughout.
     jobs : int, optional
-        Workers for the prunes of a finite-horizon solve: threads on this
-        machine (default: all cores; 1 = serial), or with ``scheduler="local"``
-        the workers of a local Dask cluster.  The answer is the same for
+        Workers for the prunes of the solve (finite or infinite horizon, and
+        the blind-player-2 bound): threads on this machine (default: all
+        cores; 1 = serial), or with ``scheduler="local"`` the workers of a
+        local Dask cluster.  The answer is the same for
         every ``jobs`` and ``scheduler``.  A ``progress`` object with an
         ``on_unit(stage, done, submitted)`` method also hears of each finished
         work unit.
@@ -250,7 +251,8 @@ def solve(
     method = Method.parse(method)
     lp = LPSolver.parse(lp)
     if horizon == INFINITE:
-        return _solve_infinite(model, method, epsilon, max_vectors, tolerances, progress, started, lp)
+        return _solve_infinite(model, method, epsilon, max_vectors, tolerances, progress, started, lp, jobs,
+                               scheduler)
     if horizon is not None:
         model = model.with_horizon(horizon)
     horizon = model.horizon
@@ -289,12 +291,14 @@ def _user_values(model: TwoPlayerMDP, internal: float, initial_values: dict) -> 
                                for x1, v in initial_values.items()}}
 
 
-def _solve_infinite(model, method, epsilon, max_vectors, tolerances, progress, started, lp) -> Solution:
+def _solve_infinite(model, method, epsilon, max_vectors, tolerances, progress, started, lp, jobs,
+                    scheduler) -> Solution:
     """The discounted infinite-horizon solve (see :func:`solve`)."""
     check_infinite_request(model.discount, epsilon, "total cost", model.is_time_varying)
     data = reduce_two_player(model)
-    run = infinite_value_iteration(data, model.discount, float(epsilon), method, tolerances, max_vectors,
-                                   lp=lp, progress=progress)
+    with make_executor(jobs, scheduler) as executor:
+        run = infinite_stages(data, model.discount, epsilon, method, tolerances, max_vectors, lp, progress,
+                              executor)
     internal, initial_values, start = start_rows(run.stage, model.initial)
     policy, controller_value = controller_from_stage(model, run.stage, close_cycles(data, run), start)
     certificate = Certificate.from_run(run, epsilon, internal, model.sense.sign, controller_value)

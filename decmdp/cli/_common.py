@@ -227,12 +227,12 @@ lp_option = click.option(
 
 jobs_option = click.option(
     "--jobs", type=click.IntRange(min=1), default=None,
-    help="Workers for the prunes (finite horizon): threads here, or the workers of --scheduler local  "
+    help="Workers for the prunes: threads here, or the workers of --scheduler local  "
          "[default: all cores]. The answer is the same for every --jobs.")
 
 scheduler_option = click.option(
     "--scheduler", metavar="tcp://HOST:PORT|local", default=None,
-    help="Run the prunes (finite horizon) on a dask.distributed cluster: a running scheduler's address, "
+    help="Run the prunes on a dask.distributed cluster: a running scheduler's address, "
          "or 'local' for a LocalCluster of --jobs workers (needs pip install 'decmdp[dask]').")
 
 
@@ -271,14 +271,12 @@ def write_export(file, output, horizon, force, render):
     return model
 
 
-def check_horizon_options(infinite: bool, epsilon, scheduler) -> None:
-    """``--epsilon`` serves infinite-horizon solves only, ``--scheduler`` finite ones."""
+def check_horizon_options(infinite: bool, epsilon) -> None:
+    """``--epsilon`` serves infinite-horizon solves only."""
     from decmdp.errors import ProblemError
 
     if epsilon is not None and not infinite:
         raise ProblemError("--epsilon: only applies with --infinite")
-    if infinite and scheduler is not None:
-        raise ProblemError("--scheduler: only applies to a finite horizon, not with --infinite")
 
 
 def echo_stage_table(stats, first_column: str = "stage") -> None:

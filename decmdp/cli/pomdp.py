@@ -76,14 +76,15 @@ def pomdp_solve(file, horizon, infinite, epsilon, as_json, alpha, dot, max_vecto
 
     if (horizon is None) == (not infinite):
         raise ProblemError("--horizon, --infinite: give exactly one of them")
-    check_horizon_options(infinite, epsilon, scheduler)
+    check_horizon_options(infinite, epsilon)
     check_outputs([alpha, dot], force)
     model = read_pomdp(file)
     prepare_kernels(quiet)
     if infinite:
         solution = solve_infinite(model, DEFAULT_EPSILON if epsilon is None else epsilon,
                                   max_vectors=max_vectors or DEFAULT_MAX_VECTORS,
-                                  progress=Progress(quiet, "infinite horizon, "), lp=lp)
+                                  progress=Progress(quiet, "infinite horizon, "), lp=lp, jobs=jobs,
+                                  scheduler=scheduler)
         horizon = "infinite"
     else:
         solution = solve_pomdp(model, horizon, max_vectors=max_vectors or DEFAULT_MAX_VECTORS,

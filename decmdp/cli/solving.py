@@ -62,7 +62,7 @@ def solve(file, horizon, infinite, epsilon, method, as_json, output, dot, max_ve
 
     if infinite and horizon is not None:
         raise ProblemError("--horizon and --infinite: give one of them, not both")
-    check_horizon_options(infinite, epsilon, scheduler)
+    check_horizon_options(infinite, epsilon)
     check_outputs([output, dot], force)
     model = decmdp.load(file)
     prepare_kernels(quiet)

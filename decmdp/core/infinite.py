@@ -49,6 +49,7 @@ from typing import Callable, NamedTuple
 
 import numpy as np
 
+from decmdp.core.executors import SERIAL, Executor
 from decmdp.core.prune import LPSolver
 from decmdp.core.types import BackupData, StageStats, StageValue
 from decmdp.core.value_iteration import (
@@ -245,6 +246,8 @@ def infinite_value_iteration(
     lp: LPSolver | str = LPSolver.NUMBA,
     progress: Callable[[StageStats], None] | None = None,
     max_iterations: int = DEFAULT_MAX_ITERATIONS,
+    *,
+    executor: Executor = SERIAL,
 ) -> InfiniteRun:
     """Value iteration until ``|| V_{n+1} - V* || <= epsilon`` is certified.
 
@@ -259,6 +262,9 @@ def infinite_value_iteration(
         Target on the certified error bound (> 0).
     max_iterations : int
         Give up (``converged=False``) after this many backups.
+    executor : Executor
+        Runs the prunes' work units (:mod:`decmdp.core.executors`); the
+        answer does not depend on it.
 
     Only two stages are held in memory at any time.  When a backup's proven
     pruning error alone would use up more than half of ``epsilon``, the
@@ -299,7 +305,8 @@ def infinite_value_iteration(
     slack = 0.0
     for n in range(max_iterations):
         # cost.shape[0] == 1: the stage index only names the iteration (in stats and errors)
-        stage, st = backup_stage(data, n, previous, method, tolerances, max_vectors, lp)
+        executor.reset_counts(n)
+        stage, st = backup_stage(data, n, previous, method, tolerances, max_vectors, lp, executor=executor)
         # This backup's proven distance to the exact backup of ``previous``.
         slack = st.prune_error + rounding_error(data, data.cost[0], previous, factor)
         t0 = time.perf_counter()

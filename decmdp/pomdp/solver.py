@@ -23,14 +23,14 @@ import numpy as np
 
 from decmdp.controller import Certificate
 from decmdp.core.executors import make_executor
-from decmdp.core.infinite import close_cycles, infinite_value_iteration
+from decmdp.core.infinite import close_cycles
 from decmdp.core.prune import LPSolver
 from decmdp.core.types import StageStats
 from decmdp import dot
 from decmdp.common import exact_number_text
 from decmdp.errors import ProblemError
-from decmdp.pipeline import (DEFAULT_MAX_VECTORS, check_infinite_request, finite_stages, require_finite,
-                             start_rows, value_error_bound)
+from decmdp.pipeline import (DEFAULT_MAX_VECTORS, check_infinite_request, finite_stages, infinite_stages,
+                             require_finite, start_rows, value_error_bound)
 from decmdp.pomdp.controller import PomdpController, controller_from_stage
 from decmdp.pomdp.model import Pomdp
 from decmdp.provenance import walk_stages
@@ -253,7 +253,8 @@ def solve(pomdp: Pomdp, horizon: int, *, max_vectors: int | None = DEFAULT_MAX_V
 def solve_infinite(pomdp: Pomdp, epsilon: float, *, max_vectors: int | None = DEFAULT_MAX_VECTORS,
                    tolerances: Tolerances = DEFAULT_TOLERANCES,
                    progress: Callable[[StageStats], None] | None = None,
-                   lp: LPSolver | str = LPSolver.NUMBA) -> PomdpSolution:
+                   lp: LPSolver | str = LPSolver.NUMBA, jobs: int | None = None,
+                   scheduler=None) -> PomdpSolution:
     """Solve the discounted infinite-horizon POMDP to a certified ``epsilon``.
 
     Parameters
@@ -263,8 +264,9 @@ def solve_infinite(pomdp: Pomdp, epsilon: float, *, max_vectors: int | None = DE
     epsilon : float
         Iterate until ``|value - optimum| <= epsilon`` is certified (in every
         belief).
-    max_vectors, tolerances, progress, lp
-        As :func:`solve`.
+    max_vectors, tolerances, progress, lp, jobs, scheduler
+        As :func:`solve`; the answer is the same for every ``jobs`` and
+        ``scheduler``.
 
     Returns
     -------
@@ -279,8 +281,9 @@ def solve_infinite(pomdp: Pomdp, epsilon: float, *, max_vectors: int | None = DE
     """
     check_infinite_request(pomdp.discount, epsilon, "total")
     data = reduce_pomdp(pomdp)
-    run = infinite_value_iteration(data, pomdp.discount, float(epsilon), "lifted", tolerances, max_vectors,
-                                   lp=lp, progress=progress)
+    with make_executor(jobs, scheduler) as executor:
+        run = infinite_stages(data, pomdp.discount, epsilon, "lifted", tolerances, max_vectors, lp, progress,
+                              executor)
     internal, _, start = start_rows(run.stage, pomdp.start[None, :])
     controller = controller_from_stage(pomdp, run.stage, close_cycles(data, run), start[0])
     certificate = Certificate.from_run(run, epsilon, internal, pomdp.sense.sign, controller.value(pomdp.start))
