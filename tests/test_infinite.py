@@ -19,10 +19,12 @@ import networkx as nx
 import numpy as np
 import pytest
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import decmdp
 from decmdp.cli import main
-from decmdp.core.infinite import close_cycles, infinite_value_iteration, pointwise_residual, residual
+from decmdp.core.infinite import close_cycles, infinite_value_iteration, pointwise_gap, pointwise_residual, residual
 from decmdp.core.types import StageValue
 from decmdp.core.value_iteration import backup_stage, same_stage, value_iteration
 from decmdp.pomdp import read_pomdp
@@ -418,3 +420,19 @@ def test_simulating_a_controller_on_an_undiscounted_model_is_a_policy_error(tmp_
     undiscounted.write_text(json.dumps(document))
     with pytest.raises(decmdp.PolicyError):
         decmdp.simulate(decmdp.load(undiscounted), controller, episodes=10, seed=0)
+
+
+@settings(deadline=None)
+@given(st.integers(0, 40), st.integers(1, 40), st.integers(1, 5), st.integers(0, 2**32 - 1),
+       st.sampled_from([1.0, 1e-6, 1e10]))
+def test_pointwise_gap_is_the_max_min_max_of_the_differences(n_a, n_c, d, seed, scale):
+    """The kernel's early exits skip rows that cannot change the answer, so
+    it returns exactly max_c min_a max_s (a - c)(s), ties included."""
+    rng = np.random.default_rng(seed)
+    A = rng.integers(-3, 4, size=(n_a, d)) * scale
+    C = rng.integers(-3, 4, size=(n_c, d)) * scale
+    if n_a == 0:
+        assert pointwise_gap(A, C) == math.inf
+    else:
+        assert pointwise_gap(A, C) == max(float(np.min(np.max(A - c[None, :], axis=1))) for c in C)
+    assert pointwise_gap(C, A[:0]) == -math.inf
