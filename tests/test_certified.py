@@ -299,11 +299,12 @@ def test_full_stage_zero_is_computed_on_demand_and_agrees_with_enumerate():
 def test_warm_up_compiles_every_kernel_a_solve_calls_from_python():
     import numba
 
-    from decmdp.core import crosssum, lp, pointwise, prune
+    from decmdp.core import crosssum, infinite, lp, pointwise, prune
     from decmdp.core.warmup import warm_up
 
     warm_up()
     called_from_python = {
+        infinite: ["pointwise_gap"],
         lp: ["witness_units", "witness_merge", "drop_certificate"], crosssum: ["project", "cross_sum", "lifted_min"],
         prune: ["duplicate_filter", "dominance_filter", "dominated_after_sort", "corner_split"],
         pointwise: ["best_prescription"]}
