@@ -49,9 +49,12 @@ GROUPS_PER_WORKER = 4
 """Groups per thread and map: more than one, so a worker that drew cheap
 units takes the next group while another is still busy."""
 
-MIN_CONCURRENT_WORK = 2e5
+MIN_CONCURRENT_WORK = 2e4
 """Pieces whose estimated work together is below this run one after another
-on the caller's thread (starting threads would cost more)."""
+on the caller's thread (handing them to the driver's threads would cost
+more).  The estimate counts the projections only, and a stage's prunes cost
+far more than that, so the threshold is low: at 2e5 the mid-size backups of
+an infinite-horizon iteration ran their pieces one after another."""
 
 _DRIVER_THREAD = "decmdp-driver"
 
