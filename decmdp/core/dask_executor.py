@@ -102,13 +102,11 @@ class DaskExecutor(Executor):
         self._futures: set = set()
         _LIVE.add(self)
 
-    def map_groups(self, fn, shared, items, work: float | None = None) -> list:
-        items = list(items)
-        if (work is None or work >= self.min_work or work < ThreadExecutor.min_work or len(items) <= SMALL
+    def _map_on_driver(self, fn, shared, items, work: float | None) -> list:
+        """Below :attr:`min_work`: on the driver's threads, unless too small even for them."""
+        if (work is None or not ThreadExecutor.min_work <= work < self.min_work or len(items) <= SMALL
                 or self.driver_threads <= 1):
-            return super().map_groups(fn, shared, items, work)
-        self.check_cancelled()
-        self._count(submitted=len(items))
+            return super()._map_on_driver(fn, shared, items, work)
         return run_on_threads(self._driver_units, self.driver_threads, fn, shared, items, self._count)
 
     def _map_groups(self, fn, shared, items) -> list:

@@ -103,10 +103,14 @@ class Executor:
         if not items:
             return []
         if len(items) <= SMALL or self.workers <= 1 or (work is not None and work < self.min_work):
-            out = fn(shared, items)
-            self._count(done=len(items))
-            return [out]
+            return self._map_on_driver(fn, shared, items, work)
         return self._map_groups(fn, shared, items)
+
+    def _map_on_driver(self, fn, shared, items, work: float | None) -> list:
+        """A map too small to hand to the workers: one group, on the caller's thread."""
+        out = fn(shared, items)
+        self._count(done=len(items))
+        return [out]
 
     def concurrently(self, calls, work: float | None = None) -> list:
         """``[call() for call in calls]``, on up to :attr:`driver_threads`
