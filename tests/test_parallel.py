@@ -46,6 +46,20 @@ def threads():
         yield ex
 
 
+_PICKS_IN_BLOCKS = [0]
+
+
+@pytest.fixture(autouse=True)
+def count_picks_in_blocks(monkeypatch):
+    real = prune_module._pick_in_blocks
+
+    def counted(*args):
+        _PICKS_IN_BLOCKS[0] += 1
+        return real(*args)
+
+    monkeypatch.setattr(prune_module, "_pick_in_blocks", counted)
+
+
 @pytest.fixture(autouse=True)
 def tiny_units(monkeypatch):
     from decmdp.core.dask_executor import DaskExecutor
@@ -56,6 +70,8 @@ def tiny_units(monkeypatch):
     monkeypatch.setattr(prune_module, "WITNESS_UNIT", 2)
     monkeypatch.setattr(prune_module, "DOMINANCE_PART", 16)
     monkeypatch.setattr(prune_module, "DOMINANCE_UNIT", 4)
+    monkeypatch.setattr(prune_module, "PARALLEL_PICK_POOL", 1)  # every pick of a merge scans in blocks
+    monkeypatch.setattr(prune_module, "PICK_BLOCK_ENTRIES", 5)
 
 
 def _same_solution(a, b) -> None:
@@ -150,8 +166,10 @@ def test_prune_identical_for_every_executor(client, threads, seed, n, d, scale):
     ref = prune_counted(V)
     with DaskExecutor(client, 2) as dask_ex:
         for ex in (threads, dask_ex):
+            picks_before = _PICKS_IN_BLOCKS[0]
             got = prune_counted(V, executor=ex)
             assert np.array_equal(got.kept, ref.kept) and got[1:] == ref[1:]
+            assert _PICKS_IN_BLOCKS[0] > picks_before or ex.local_workers == 1 or ref.lps == 0
     # every dropped row is within the proven error of the kept envelope
     rng = np.random.default_rng(seed + 1)
     beliefs = rng.dirichlet(np.ones(d), size=200)
@@ -269,6 +287,52 @@ def test_executor_base_runs_in_order():
     ex = Executor()
     assert ex.map(lambda shared, item: shared * item, 3, [1, 2, 3]) == [3, 6, 9]
     assert (ex.done, ex.submitted) == (3, 3)
+
+
+def test_map_local_runs_in_order_on_the_caller_and_the_driver_threads_and_counts_no_units(client):
+    """Work on the driver's own data: in order, on the calling thread and a
+    thread of the driver's pool at once, never a work unit."""
+    import threading
+
+    from decmdp.core.dask_executor import DaskExecutor
+
+    here = threading.current_thread().name
+
+    def where(shared, item):
+        return shared + item, threading.current_thread().name
+
+    assert SERIAL.map_local(where, 1, [1, 2]) == [(2, here), (3, here)]
+    with ThreadExecutor(2) as ex, DaskExecutor(client, 2) as dask_ex:
+        for executor in (ex, dask_ex):
+            second_started = threading.Event()
+
+            def first_waits_for_another_thread(shared, item):
+                if item == 0:
+                    assert second_started.wait(60), "no second thread took an item"
+                else:
+                    second_started.set()
+                return where(shared, item)
+
+            out = executor.map_local(first_waits_for_another_thread, 100, list(range(37)))
+            assert [x for x, _ in out] == [100 + x for x in range(37)]
+            names = {name for _, name in out}
+            assert len(names) >= 2 and here in names and any(n.startswith("decmdp-unit") for n in names)
+            assert (executor.done, executor.submitted) == (0, 0)
+
+
+def test_map_local_raises_a_failed_item_and_leaves_no_helper_running():
+    import time
+
+    def fails_on_seven(shared, item):
+        if item == 7:
+            raise ValueError("item 7")
+        time.sleep(0.001)
+        return item
+
+    with ThreadExecutor(2) as ex:
+        with pytest.raises(ValueError, match="item 7"):
+            ex.map_local(fails_on_seven, None, list(range(40)))
+        assert ex.map_local(lambda shared, item: item, None, list(range(5))) == list(range(5))
 
 
 def test_map_groups_cuts_consecutive_groups_in_order():

@@ -15,13 +15,24 @@ from decmdp.core.lp import (
     LP_OPTIMAL,
     WITNESS,
     _best_in_pool,
+    _best_of,
     _leave_pool,
     drop_certificate,
+    pool_best,
     witness_decide,
     witness_lp,
     witness_lp_highs,
 )
-from decmdp.core.prune import TAU_FLOOR_UNITS, LPSolver, dominance_filter, duplicate_filter, prune, prune_counted
+from decmdp.core.prune import (
+    TAU_FLOOR_UNITS,
+    LPSolver,
+    dominance_filter,
+    duplicate_filter,
+    extremes,
+    prune,
+    prune_counted,
+    rows_as_columns,
+)
 from decmdp.tolerances import DEFAULT_TOLERANCES, Tolerances
 
 SETTINGS = settings(deadline=None)  # the profile (conftest.py) decides derandomization
@@ -206,6 +217,17 @@ def test_a_negative_zero_equals_zero_for_the_duplicate_filter():
 
 
 @SETTINGS
+@given(st.integers(1, 50), st.integers(1, 6), st.sampled_from([1e-6, 1.0, 1e10]), st.integers(0, 2**32 - 1))
+def test_extremes_and_rows_as_columns_are_numpys(n, d, scale, seed):
+    rng = np.random.default_rng(seed)
+    V = scale * rng.standard_normal((n, d)) + rng.choice([-scale, 0.0, scale])
+    assert extremes(V) == (V.min(), V.max())
+    rows = rng.integers(0, n, size=rng.integers(0, 2 * n))
+    got = rows_as_columns(V, rows)
+    assert got.flags.c_contiguous and np.array_equal(got, V[rows].T)
+
+
+@SETTINGS
 @given(st.integers(0, 300), st.integers(1, 5), st.integers(1, 4), st.integers(0, 2**32 - 1))
 def test_duplicate_filter_keeps_the_first_row_of_each_group(n, d, levels, seed):
     rng = np.random.default_rng(seed)
@@ -216,11 +238,12 @@ def test_duplicate_filter_keeps_the_first_row_of_each_group(n, d, levels, seed):
 
 
 @SETTINGS
-@given(st.integers(1, 60), st.integers(1, 5), st.integers(0, 2**32 - 1))
-def test_a_pick_is_the_best_undecided_row_whatever_left_the_pool(n, d, seed):
+@given(st.integers(1, 60), st.integers(1, 5), st.integers(1, 9), st.integers(0, 2**32 - 1))
+def test_a_pick_is_the_best_undecided_row_whatever_left_the_pool(n, d, block, seed):
     """The merge's pool: rows leave in any order, and a pick is always the
     best row still there (smallest value, then the lexicographically smaller
-    row, then the earlier position), found against a brute-force scan."""
+    row, then the earlier position), found against a brute-force scan, by
+    one scan or by the best of the blocks' bests."""
     rng = np.random.default_rng(seed)
     rows = rng.integers(0, 3, size=(n, d)).astype(float)  # ties in value and duplicate rows
     pool = np.ascontiguousarray(rows.T)
@@ -231,13 +254,15 @@ def test_a_pick_is_the_best_undecided_row_whatever_left_the_pool(n, d, seed):
     for p in rng.permutation(n):
         b = rng.integers(0, 3, size=d) / 4.0  # dyadic: the values are exact, so ties are real
         best = min(left, key=lambda r: (float(rows[r] @ b), tuple(rows[r]), r))
-        assert _best_in_pool(pool, pool_row, n_pool, b, vals) == best
+        assert _best_in_pool(pool, pool_row, 0, n_pool, b, vals) == best
+        blocks = [pool_best(pool, pool_row, a, min(a + block, n_pool), b) for a in range(0, n_pool, block)]
+        assert _best_of(pool, pool_row, np.array(blocks, dtype=np.int64), len(blocks), b) == best
         n_pool = _leave_pool(pool, pool_row, pool_col, n_pool, p)
         left.remove(p)
         assert pool_col[p] == -1 and n_pool == len(left)
         assert sorted(pool_row[:n_pool]) == left
         np.testing.assert_array_equal(pool[:, pool_col[left]], rows[left].T)
-    assert _best_in_pool(pool, pool_row, n_pool, np.ones(d), vals) == -1
+    assert _best_in_pool(pool, pool_row, 0, n_pool, np.ones(d), vals) == -1
 
 
 @SETTINGS

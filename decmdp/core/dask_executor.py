@@ -97,7 +97,7 @@ class DaskExecutor(Executor):
                 self._close_cluster()
                 raise ProblemError(f"scheduler: cannot reach {scheduler}: {exc}") from exc
         self.workers = max(1, len(self.client.scheduler_info().get("workers", {})))
-        self.driver_threads = default_jobs()  # pieces on the driver: its own cores, not the cluster's
+        self.driver_threads = self.local_workers = default_jobs()  # the driver's own cores, not the cluster's
         self._driver_units = ThreadPoolExecutor(max_workers=self.driver_threads, thread_name_prefix="decmdp-unit")
         self._futures: set = set()
         _LIVE.add(self)
@@ -108,6 +108,9 @@ class DaskExecutor(Executor):
                 or self.driver_threads <= 1):
             return super()._map_on_driver(fn, shared, items, work)
         return run_on_threads(self._driver_units, self.driver_threads, fn, shared, items, self._count)
+
+    def _local_pool(self) -> ThreadPoolExecutor:
+        return self._driver_units
 
     def _map_groups(self, fn, shared, items) -> list:
         client = self.client

@@ -37,6 +37,7 @@ must not call the executor).
 from __future__ import annotations
 
 import functools
+import itertools
 import os
 import threading
 from concurrent.futures import ThreadPoolExecutor, wait
@@ -73,6 +74,8 @@ class Executor:
     min_work = 0.0
     """A map whose estimated work (about one flop per unit of it) is below
     this runs on the caller's thread: shipping it would cost more."""
+    local_workers = 1
+    """Threads of the driver's own process that :meth:`map_local` spreads over."""
 
     def __init__(self) -> None:
         self.submitted = 0
@@ -111,6 +114,27 @@ class Executor:
         out = fn(shared, items)
         self._count(done=len(items))
         return [out]
+
+    def map_local(self, fn, shared, items) -> list:
+        """``[fn(shared, item) for item in items]``, in order, on the calling
+        thread helped by up to :attr:`local_workers` ``- 1`` idle threads of
+        the driver's own process.
+
+        For work whose data lives on the driver and changes between calls
+        (a scan of a prune's undecided rows while it merges a round):
+        shipping it to a cluster would cost more than doing it.  The caller
+        works through the items itself and threads join in as they come
+        free, so when every thread is busy with work units this costs no
+        more than a loop.  Not counted as work units.
+        """
+        self.check_cancelled()
+        items = list(items)
+        if len(items) <= SMALL or self.local_workers <= 1:
+            return [fn(shared, item) for item in items]
+        return run_helped(self._local_pool(), self.local_workers - 1, fn, shared, items)
+
+    def _local_pool(self) -> ThreadPoolExecutor:  # pragma: no cover - overridden
+        raise NotImplementedError
 
     def concurrently(self, calls, work: float | None = None) -> list:
         """``[call() for call in calls]``, on up to :attr:`driver_threads`
@@ -216,11 +240,14 @@ class ThreadExecutor(Executor):
 
     def __init__(self, jobs: int) -> None:
         super().__init__()
-        self.workers = self.driver_threads = int(jobs)
+        self.workers = self.driver_threads = self.local_workers = int(jobs)
         self._pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="decmdp-unit")
 
     def _map_groups(self, fn, shared, items) -> list:
         return run_on_threads(self._pool, self.workers, fn, shared, items, self._count)
+
+    def _local_pool(self) -> ThreadPoolExecutor:
+        return self._pool
 
     def close(self) -> None:
         super().close()
@@ -243,6 +270,39 @@ def run_on_threads(pool: ThreadPoolExecutor, threads: int, fn, shared, items: li
         for f in futures:
             f.cancel()
         raise
+
+
+def run_helped(pool: ThreadPoolExecutor, helpers: int, fn, shared, items: list) -> list:
+    """``[fn(shared, item) for item in items]`` on the calling thread, with
+    up to ``helpers`` tasks of ``pool`` taking items too once they start.
+
+    Items are claimed one at a time, so a helper still queued behind other
+    work when the caller has finished is cancelled, not waited for.
+    """
+    results = [None] * len(items)
+    claims = itertools.count()
+    failed = threading.Event()
+
+    def work() -> None:
+        while not failed.is_set():
+            k = next(claims)
+            if k >= len(items):
+                return
+            results[k] = fn(shared, items[k])
+
+    tasks = [pool.submit(work) for _ in range(min(helpers, len(items) - 1))]
+    try:
+        work()
+    except BaseException:
+        failed.set()
+        raise
+    finally:
+        for task in tasks:
+            task.cancel()
+    for task in tasks:
+        if not task.cancelled():
+            task.result()
+    return results
 
 
 def each(fn, shared, group) -> list:

@@ -632,28 +632,26 @@ def witness_lp_highs(W: np.ndarray, v: np.ndarray,
 
 
 @kernel
-def _values_at(LT, n, b, vals):  # pragma: no cover - numba
-    """``vals[r] = b . LT[:, r]`` for the first ``n`` columns, summed in
-    component order skipping ``b[i] == 0``."""
-    for r in range(n):
-        vals[r] = 0.0
-    for i in range(LT.shape[0]):
-        bi = b[i]
-        if bi != 0.0:
-            for r in range(n):
-                vals[r] += bi * LT[i, r]
-
-
-@kernel
-def _before(LT, order, vals, r, s):  # pragma: no cover - numba
-    """Whether column ``r`` of ``LT`` ranks before column ``s``: smaller value,
-    then the lexicographically smaller column, then the smaller ``order``."""
-    if vals[r] != vals[s]:
-        return vals[r] < vals[s]
+def _ranks_before(LT, order, val_r, val_s, r, s):  # pragma: no cover - numba
+    """Whether column ``r`` of ``LT`` (value ``val_r`` at some belief) ranks
+    before column ``s``: smaller value, then the lexicographically smaller
+    column, then the smaller ``order``."""
+    if val_r != val_s:
+        return val_r < val_s
     for i in range(LT.shape[0]):
         if LT[i, r] != LT[i, s]:
             return LT[i, r] < LT[i, s]
     return order[r] < order[s]
+
+
+@kernel
+def _value_at(LT, c, b):  # pragma: no cover - numba
+    """``b . LT[:, c]``, added exactly as :func:`_best_column` adds it."""
+    v = 0.0
+    for i in range(LT.shape[0]):
+        if b[i] != 0.0:
+            v += b[i] * LT[i, c]
+    return v
 
 
 @kernel
@@ -691,9 +689,14 @@ def witness_units(KT, n_kept, rows, starts, tau, unit, feasibility, decision, bo
     return lps
 
 
+MERGE_STATE = 5
+"""Length of the integer state of :func:`witness_merge`: next decision, next
+row of ``B``, kept count, pool size, doubts."""
+
+
 @kernel
-def witness_merge(V, kept, KT, n_snap, n_kept, und, pool, pool_row, pool_col, n_pool, batch, decision,
-                  bound, B, tau, unit):  # pragma: no cover - numba
+def witness_merge(V, kept, KT, n_snap, und, pool, pool_row, pool_col, batch, decision, bound, B, tau, unit,
+                  state, max_drop, block_best, n_block_best, scan_elsewhere):  # pragma: no cover - numba
     """Apply the decisions of one round, in candidate order, to the kept set.
 
     The round's candidates are ``und[batch]`` (positions), decided
@@ -704,7 +707,7 @@ def witness_merge(V, kept, KT, n_snap, n_kept, und, pool, pool_row, pool_col, n_
       final kept set holds against the final set);
     * WITNESS b -> priced again against the kept vectors added since the
       snapshot; if ``b`` is still a witness (margin ``> tau + (D + 2)
-      unit``), the best undecided row at ``b`` (order of :func:`_before`,
+      unit``), the best undecided row at ``b`` (order of :func:`_ranks_before`,
       ties by position) joins the kept set; otherwise nothing happens.  The
       candidate stays undecided unless it was that row;
     * DOUBT     -> the candidate itself joins the kept set (always safe).
@@ -719,56 +722,102 @@ def witness_merge(V, kept, KT, n_snap, n_kept, und, pool, pool_row, pool_col, n_
     ``p`` (-1 once decided).  A decided row leaves the pool (the last
     column takes its place), so a pick scans undecided rows only.
 
+    A pick that would scan a pool of at least ``scan_elsewhere`` entries
+    (rows times components) is left to the caller, who can scan the pool in
+    blocks in parallel (:func:`pool_best`): the merge stops and returns the
+    row of ``B`` to scan at.  The caller calls again with the best column of
+    each block in ``block_best[:n_block_best]``, and the merge picks the
+    best of them and goes on; the answer is the same bit for bit.
+
+    ``state`` (int64[:data:`MERGE_STATE`]) holds the next decision, the next
+    row of ``B``, the kept count, the pool size and the doubts so far: zero,
+    zero, the kept count and the pool size for a new round.  ``max_drop``
+    (float64[1]) is the largest certified bound of the rows dropped
+    (``-inf`` when none), carried across calls.
+
     Returns
     -------
-    n_kept : int
-        Kept count after the round.
-    n_pool : int
-        Undecided rows left.
-    max_drop : float
-        Largest certified bound of the rows dropped (``-inf`` when none).
-    doubts : int
-        Rows kept in doubt.
+    int
+        The row of ``B`` whose pick is wanted, or -1 when the round is
+        applied.
     """
     D = V.shape[1]
-    nk = n_kept
-    max_drop = -np.inf
-    doubts = 0
-    vals = np.empty(n_pool)
-    nw = 0  # rows of B used so far: B holds the beliefs of the WITNESS decisions only, in order
-    for q in range(decision.shape[0]):
+    q, nw, nk, n_pool, doubts = state[0], state[1], state[2], state[3], state[4]
+    vals = np.empty(0)
+    threshold = tau + (D + 2) * unit
+    while q < decision.shape[0]:
         p = batch[q]
         bq = nw
-        nw += decision[q] == WITNESS
+        is_witness = decision[q] == WITNESS
         if pool_col[p] < 0:
+            q += 1
+            nw += is_witness
             continue
         j = -1
         if decision[q] == DROP:
             n_pool = _leave_pool(pool, pool_row, pool_col, n_pool, p)
-            if bound[q] > max_drop:
-                max_drop = bound[q]
+            if bound[q] > max_drop[0]:
+                max_drop[0] = bound[q]
+            q += 1
             continue
         if decision[q] == DOUBT:
             j = p
             doubts += 1
-        else:
-            w = und[p]
-            margin = bound[q]
-            for c in range(n_snap, nk):
-                s = 0.0
-                for i in range(D):
-                    s += B[bq, i] * (KT[i, c] - V[w, i])
-                if s < margin:
-                    margin = s
-            if margin > tau + (D + 2) * unit:
-                j = _best_in_pool(pool, pool_row, n_pool, B[bq], vals)
+        elif n_block_best > 0:  # resuming at the witness whose pick was scanned
+            j = _best_of(pool, pool_row, block_best, n_block_best, B[bq])
+            n_block_best = 0
+        elif _repriced(V, KT, n_snap, nk, B, bq, und[p], bound[q]) > threshold:
+            if n_pool * D >= scan_elsewhere:
+                state[0], state[1], state[2], state[3], state[4] = q, nw, nk, n_pool, doubts
+                return bq
+            if vals.shape[0] < n_pool:
+                vals = np.empty(n_pool)
+            j = _best_in_pool(pool, pool_row, 0, n_pool, B[bq], vals)
         if j >= 0:
             n_pool = _leave_pool(pool, pool_row, pool_col, n_pool, j)
             kept[nk] = und[j]
             for i in range(D):
                 KT[i, nk] = V[und[j], i]
             nk += 1
-    return nk, n_pool, max_drop, doubts
+        q += 1
+        nw += is_witness
+    state[0], state[1], state[2], state[3], state[4] = q, nw, nk, n_pool, doubts
+    return -1
+
+
+@kernel
+def _repriced(V, KT, n_snap, nk, B, bq, w, margin):  # pragma: no cover - numba
+    """The margin of witness ``B[bq]`` for row ``w`` of ``V``, priced again
+    against the kept vectors ``KT[:, n_snap:nk]`` added since the snapshot."""
+    D = V.shape[1]
+    for c in range(n_snap, nk):
+        s = 0.0
+        for i in range(D):
+            s += B[bq, i] * (KT[i, c] - V[w, i])
+        if s < margin:
+            margin = s
+    return margin
+
+
+@kernel
+def pool_best(pool, pool_row, lo, hi, b):  # pragma: no cover - numba
+    """The best of the pool columns ``lo .. hi - 1`` at ``b`` (order of
+    :func:`_ranks_before`): one block of a parallel pick for :func:`witness_merge`."""
+    return _best_column(pool, pool_row, lo, hi, b, np.empty(hi - lo))
+
+
+@kernel
+def _best_of(pool, pool_row, cols, n, b):  # pragma: no cover - numba
+    """The position (``pool_row``) of the best of the pool columns
+    ``cols[:n]`` at ``b`` (order of :func:`_ranks_before`)."""
+    best = cols[0]
+    best_val = _value_at(pool, best, b)
+    for k in range(1, n):
+        c = cols[k]
+        v = _value_at(pool, c, b)
+        if _ranks_before(pool, pool_row, v, best_val, c, best):
+            best, best_val = c, v
+    return pool_row[best]
 
 
 @kernel
@@ -787,14 +836,31 @@ def _leave_pool(pool, pool_row, pool_col, n_pool, p):  # pragma: no cover - numb
 
 
 @kernel
-def _best_in_pool(pool, pool_row, n_pool, b, vals):  # pragma: no cover - numba
-    """The best undecided row at ``b`` (order of :func:`_before`, ties by
-    position in ``und``), as a position in ``und``, or -1 when none is left."""
-    if n_pool == 0:
+def _best_in_pool(pool, pool_row, lo, hi, b, vals):  # pragma: no cover - numba
+    """The best undecided row at ``b`` among pool columns ``lo .. hi - 1``
+    (order of :func:`_ranks_before`, ties by position in ``und``), as a position
+    in ``und``, or -1 when there is none."""
+    if hi <= lo:
         return -1
-    _values_at(pool, n_pool, b, vals)
+    return pool_row[_best_column(pool, pool_row, lo, hi, b, vals)]
+
+
+@kernel
+def _best_column(LT, order, lo, hi, b, vals):  # pragma: no cover - numba
+    """The best of the columns ``lo .. hi - 1`` (``hi > lo``) of ``LT`` at ``b``
+    (order of :func:`_ranks_before`); ``vals`` is scratch of ``hi - lo`` entries."""
+    n = hi - lo
+    for r in range(n):
+        vals[r] = 0.0
+    for i in range(LT.shape[0]):
+        bi = b[i]
+        if bi != 0.0:
+            row = LT[i, lo:hi]
+            for r in range(n):
+                vals[r] += bi * row[r]
     best = 0
-    for r in range(1, n_pool):
-        if vals[r] <= vals[best] and (vals[r] < vals[best] or _before(pool, pool_row, vals, r, best)):
+    for r in range(1, n):
+        if vals[r] <= vals[best] and (vals[r] < vals[best] or _ranks_before(LT, order, vals[r], vals[best],
+                                                                          lo + r, lo + best)):
             best = r
-    return pool_row[best]
+    return lo + best

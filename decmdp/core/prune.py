@@ -68,7 +68,8 @@ import numpy as np
 from decmdp._numba import kernel
 from decmdp.common import Choice
 from decmdp.core.executors import SERIAL, Executor
-from decmdp.core.lp import DOUBT, WITNESS, witness_decide_highs, witness_merge, witness_units
+from decmdp.core.lp import (DOUBT, MERGE_STATE, WITNESS, pool_best, witness_decide_highs, witness_merge,
+                            witness_units)
 from decmdp.tolerances import DEFAULT_TOLERANCES, FLOAT64_UNIT_ROUNDOFF, Tolerances
 
 
@@ -160,6 +161,32 @@ def _row_sums(V):  # pragma: no cover - numba
             s += V[j, i]
         sums[j] = s
     return sums
+
+
+@kernel
+def extremes(V):  # pragma: no cover - numba
+    """``(min V, max V)`` of a non-empty ``V`` in one pass."""
+    lo = hi = V[0, 0]
+    for j in range(V.shape[0]):
+        for i in range(V.shape[1]):
+            x = V[j, i]
+            if x < lo:
+                lo = x
+            elif x > hi:
+                hi = x
+    return lo, hi
+
+
+@kernel
+def rows_as_columns(V, rows):  # pragma: no cover - numba
+    """``V[rows].T`` as a C-contiguous float64[D, n] (one gather pass)."""
+    D = V.shape[1]
+    out = np.empty((D, rows.shape[0]))
+    for c in range(rows.shape[0]):
+        r = rows[c]
+        for i in range(D):
+            out[i, c] = V[r, i]
+    return out
 
 
 @kernel
@@ -474,16 +501,18 @@ def _witness_step(V, kept0, und0, tau: float, unit: float, tol: Tolerances, solv
     kept = np.empty(nk + nu, dtype=np.int64)
     kept[:nk] = kept0
     KT = np.empty((D, nk + nu))
-    KT[:, :nk] = V[kept0].T
+    KT[:, :nk] = rows_as_columns(V, kept0)
     und = und0
-    pool = np.ascontiguousarray(V[und].T)
+    pool = rows_as_columns(V, und)
     pool_row = np.arange(nu, dtype=np.int64)
     pool_col = np.arange(nu, dtype=np.int64)
     n_pool = nu
     queue = _Queue(np.arange(nu - 1, -1, -1, dtype=np.int64))  # positions in und, in test order
     use_numba = solver is LPSolver.NUMBA
     lps = trouble = fallbacks = 0
-    max_drop = -np.inf
+    max_drop = np.full(1, -np.inf)
+    scan_elsewhere = float(PARALLEL_PICK_POOL) if executor.local_workers > 1 else np.inf
+    state = np.empty(MERGE_STATE, dtype=np.int64)
     while n_pool > 0:
         batch = queue.take(_round_size(nk, n_pool), pool_col)
         n = batch.shape[0]
@@ -495,12 +524,44 @@ def _witness_step(V, kept0, und0, tau: float, unit: float, tol: Tolerances, solv
         decision = decision.astype(np.int64)
         lps += sum(r[3] for r in results)
         fallbacks += sum(r[4] for r in results)
-        nk, n_pool, dropped, doubts = witness_merge(V, kept, KT, snapshot.n_kept, nk, und, pool, pool_row,
-                                                    pool_col, n_pool, batch, decision, bound, B, tau, unit)
-        max_drop = max(max_drop, dropped)
-        trouble += doubts
+        state[:] = (0, 0, nk, n_pool, 0)
+        block_best = _NO_COLUMNS
+        while True:
+            at = witness_merge(V, kept, KT, snapshot.n_kept, und, pool, pool_row, pool_col, batch, decision,
+                               bound, B, tau, unit, state, max_drop, block_best, block_best.shape[0],
+                               scan_elsewhere)
+            if at < 0:
+                break
+            block_best = _pick_in_blocks(pool, pool_row, int(state[3]), np.ascontiguousarray(B[at]), executor)
+        nk, n_pool = int(state[2]), int(state[3])
+        trouble += int(state[4])
         queue.put(batch[pool_col[batch] >= 0])
-    return np.sort(kept[:nk]), lps, trouble, fallbacks, max_drop
+    return np.sort(kept[:nk]), lps, trouble, fallbacks, float(max_drop[0])
+
+
+PARALLEL_PICK_POOL = 1_000_000
+"""Pool size (undecided rows times components) from which a pick of a
+round's merge scans the pool in blocks on the driver's threads."""
+
+PICK_BLOCK_ENTRIES = 1 << 18
+"""Pool entries (columns times components) per block of a parallel pick:
+2 MiB of the pool, some 100 us of scanning."""
+
+_NO_COLUMNS = np.empty(0, dtype=np.int64)
+
+
+def _pick_in_blocks(pool, pool_row, n_pool: int, b, executor: Executor) -> np.ndarray:
+    """The best pool column of each block of :data:`PICK_BLOCK_ENTRIES` entries
+    at ``b`` (:func:`~decmdp.core.lp.pool_best`), the blocks on the driver's
+    threads (:meth:`~decmdp.core.executors.Executor.map_local`)."""
+    step = max(1, PICK_BLOCK_ENTRIES // pool.shape[0])
+    blocks = [(a, min(a + step, n_pool)) for a in range(0, n_pool, step)]
+    return np.array(executor.map_local(_pick_unit, (pool, pool_row, b), blocks), dtype=np.int64)
+
+
+def _pick_unit(shared, block):
+    pool, pool_row, b = shared
+    return pool_best(pool, pool_row, block[0], block[1], b)
 
 
 class _Queue:
@@ -601,8 +662,9 @@ def prune_counted(
     N, D = V.shape
     if N <= 1:
         return PruneResult(np.arange(N, dtype=np.int64), 0, 0)
-    magnitude = float(np.max(np.abs(V)))
-    spread = float(np.max(V) - np.min(V))
+    low, high = extremes(V)
+    magnitude = max(-low, high)
+    spread = high - low
     # Rounding of a certificate or a priced margin, per term summed: each term
     # is at most 2 * magnitude, with a factor 2 to spare.
     unit = 4.0 * FLOAT64_UNIT_ROUNDOFF * magnitude

@@ -13,7 +13,7 @@ import time
 import numpy as np
 
 from decmdp.core.infinite import pointwise_gap
-from decmdp.core.lp import drop_certificate
+from decmdp.core.lp import drop_certificate, pool_best
 from decmdp.core.prune import dominated_after_sort, prune_counted
 from decmdp.core.types import BackupData
 from decmdp.core.value_iteration import value_iteration
@@ -52,6 +52,8 @@ def warm_up() -> float:
     dominated_after_sort(np.eye(3), np.ones(3), 0, 3, 0.0)
     # called from Python when HiGHS decides a vector
     drop_certificate(np.eye(3), np.arange(3, dtype=np.int64), 3, np.full(3, 1.0 / 3.0), np.zeros(3))
+    # a block of a pick scanned on several threads
+    pool_best(np.eye(3), np.arange(3, dtype=np.int64), 0, 3, np.full(3, 1.0 / 3.0))
     # the infinite-horizon iteration's residual bound
     pointwise_gap(np.eye(3), np.eye(3))
     return time.perf_counter() - started
