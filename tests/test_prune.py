@@ -28,6 +28,7 @@ from decmdp.core.prune import (
     LPSolver,
     dominance_filter,
     duplicate_filter,
+    corner_split,
     extremes,
     prune,
     prune_counted,
@@ -214,6 +215,20 @@ def test_a_negative_zero_equals_zero_for_the_duplicate_filter():
     assert np.signbit(signed).sum() == 80  # entries: 79 rows have one
     assert list(duplicate_filter(np.vstack([grid, signed, grid + 0.5]))) == list(range(1600)) + list(
         range(3200, 4800))
+
+
+@SETTINGS
+@given(st.integers(0, 60), st.integers(1, 5), st.integers(0, 2**32 - 1))
+def test_corner_split_keeps_the_best_row_at_each_vertex_and_the_centre(n, d, seed):
+    rng = np.random.default_rng(seed)
+    V = rng.integers(0, 3, size=(n + 5, d)).astype(float)  # ties in value and equal rows
+    cand = np.sort(rng.choice(n + 5, size=n, replace=False)).astype(np.int64)
+    kept, undecided = corner_split(V, cand)
+    corners = [np.eye(d)[i] for i in range(d)] + [np.full(d, 1.0 / d)]
+    want = {min(cand, key=lambda j: (V[j].sum() / d if c is corners[-1] else V[j] @ c, tuple(V[j]), j))
+            for c in corners} if n else set()
+    assert list(kept) == sorted(want)
+    assert list(undecided) == [j for j in cand if j not in want]
 
 
 @SETTINGS

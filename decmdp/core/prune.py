@@ -360,29 +360,29 @@ def corner_split(V, cand):  # pragma: no cover - numba
     is_kept = np.zeros(n, dtype=np.bool_)
     if n == 0:
         return cand[:0].copy(), cand[:0].copy()
-    for c in range(D + 1):
-        best = 0
-        best_val = np.inf
-        for p in range(n):
-            j = cand[p]
+    best = np.zeros(D + 1, dtype=np.int64)
+    best_val = np.full(D + 1, np.inf)
+    for p in range(n):  # one pass over the rows, every corner at once
+        j = cand[p]
+        centre = 0.0
+        for c in range(D + 1):
             if c < D:
                 s = V[j, c]
+                centre += s
             else:
-                s = 0.0
-                for i in range(D):
-                    s += V[j, i]
-                s /= D
-            if s < best_val:
-                best_val = s
-                best = p
-            elif s == best_val:
-                k = cand[best]
+                s = centre / D
+            if s < best_val[c]:
+                best_val[c] = s
+                best[c] = p
+            elif s == best_val[c]:
+                k = cand[best[c]]
                 for i in range(D):
                     if V[j, i] != V[k, i]:
                         if V[j, i] < V[k, i]:
-                            best = p
+                            best[c] = p
                         break
-        is_kept[best] = True
+    for c in range(D + 1):
+        is_kept[best[c]] = True
     nk = 0
     for p in range(n):
         if is_kept[p]:
