@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from decmdp.core.crosssum import action_cross_sum
+from decmdp.core.crosssum import action_cross_sum, cross_sum, cross_sum_min, lifted_min
 from decmdp.core.prune import prune
 from decmdp.core.types import BackupData, StageStats, StageValue
 from decmdp.core.value_iteration import Method, value_iteration
@@ -231,6 +231,36 @@ def test_incremental_cross_sum_equals_full_cross_sum_then_prune(n_branches, S, L
     for r in range(len(aq.q)):
         expect = cost + sum(G[k][aq.successor[r, k]] for k in range(n_branches))
         np.testing.assert_allclose(aq.q[r], expect, rtol=0, atol=1e-12)
+
+
+@SETTINGS
+@given(st.integers(1, 6), st.integers(1, 6), st.integers(0, 2), st.integers(1, 3), st.integers(1, 3),
+       st.integers(0, 2**32 - 1))
+def test_cross_sum_min_is_the_minimum_of_the_cross_sum_bit_for_bit(n_p, n_g, c, S, L, seed):
+    rng = np.random.default_rng(seed)
+    P = rng.integers(-2, 3, size=(n_p, S * L)) / 3.0  # ties over l, and sums that round
+    G = rng.integers(-2, 3, size=(n_g, S * L)) / 7.0
+    prov, sel = rng.integers(0, 9, size=(n_p, c)), rng.integers(0, 9, size=n_g)
+    Q, want_prov = cross_sum(P, prov, G, sel)
+    want_alpha, want_presc = lifted_min(Q, S, L)
+    alpha, presc, got_prov = cross_sum_min(P, prov, G, sel, S, L)
+    assert np.array_equal(alpha, want_alpha) and np.array_equal(presc, want_presc)
+    assert np.array_equal(got_prov, want_prov)
+
+
+@SETTINGS
+@given(st.integers(0, 3), st.integers(1, 3), st.integers(2, 3), st.integers(0, 2**32 - 1))
+def test_a_chain_with_its_inner_minimum_is_the_minimum_of_the_unpruned_chain(n_branches, S, L, seed):
+    rng = np.random.default_rng(seed)
+    cost = rng.normal(size=S * L)
+    projs = [rng.random((S, L, S)) for _ in range(n_branches)]
+    succs = [rng.normal(size=(rng.integers(1, 4), S)) for _ in range(n_branches)]
+    args = (cost, projs, succs, list(range(n_branches)), n_branches, prune, lambda n: None, lambda n: None)
+    lifted = action_cross_sum(*args, prune_last=False)
+    fused = action_cross_sum(*args, prune_last=False, inner=L)
+    alpha, presc = lifted_min(lifted.q, S, L)
+    assert np.array_equal(fused.q, alpha) and np.array_equal(fused.prescription, presc)
+    assert np.array_equal(fused.successor, lifted.successor) and lifted.prescription is None
 
 
 # ------------------------------------------------------------ golden, API

@@ -31,7 +31,10 @@ order; entries are LOCAL row indices into ``Gamma_{t+1}(target)``)::
 
 A cross-sum with a one-row side is a translation, which keeps a pruned set
 pruned, so it is not pruned again.  Finally ``alpha(s) = min_l q(s, l)`` and
-``prescription(s) = argmin_l`` (lowest ``l`` on ties), see :func:`lifted_min`.
+``prescription(s) = argmin_l`` (lowest ``l`` on ties), see :func:`lifted_min`;
+when the last partial sum is not pruned in the lifted space,
+:func:`cross_sum_min` forms that minimum as it adds, so the largest lifted
+set of the chain is never stored.
 """
 
 from __future__ import annotations
@@ -98,6 +101,47 @@ def cross_sum(P, prov, G, sel):  # pragma: no cover - numba
 
 
 @kernel
+def cross_sum_min(P, prov, G, sel, S, L):  # pragma: no cover - numba
+    """:func:`lifted_min` of :func:`cross_sum`, without building the cross-sum.
+
+    The lifted sum ``P[i] + G[j]`` (``S * L`` components) is minimized over
+    ``l`` as it is formed, so only the ``S``-component result is stored.
+    The same numbers bit for bit as ``lifted_min(cross_sum(...)[0], S, L)``.
+    Trusted input.
+
+    Returns
+    -------
+    alpha : float64[np * ng, S]
+    prescription : int64[np * ng, S]
+    out_prov : int64[np * ng, c + 1]
+        As for :func:`lifted_min` and :func:`cross_sum`.
+    """
+    n_p = P.shape[0]
+    ng = G.shape[0]
+    c = prov.shape[1]
+    alpha = np.empty((n_p * ng, S))
+    presc = np.empty((n_p * ng, S), dtype=np.int64)
+    out_prov = np.empty((n_p * ng, c + 1), dtype=np.int64)
+    for i in range(n_p):
+        for j in range(ng):
+            r = i * ng + j
+            for s in range(S):
+                best = P[i, s * L] + G[j, s * L]
+                arg = 0
+                for l in range(1, L):
+                    x = P[i, s * L + l] + G[j, s * L + l]
+                    if x < best:
+                        best = x
+                        arg = l
+                alpha[r, s] = best
+                presc[r, s] = arg
+            for q in range(c):
+                out_prov[r, q] = prov[i, q]
+            out_prov[r, c] = sel[j]
+    return alpha, presc, out_prov
+
+
+@kernel
 def lifted_min(Q, S, L):  # pragma: no cover - numba
     """Pointwise minimum over the inner action.  Trusted input.
 
@@ -133,13 +177,17 @@ class ActionQ(NamedTuple):
     Attributes
     ----------
     q : float64[n, S * L]
-        Pruned lifted vectors.
+        Pruned lifted vectors (with ``inner``: their unpruned pointwise
+        minimum over the inner action, float64[n, S]).
     successor : int64[n, n_labels]
         Local successor index per label, -1 for labels without a branch.
+    prescription : int64[n, S] or None
+        With ``inner``: the minimizing inner action of each component.
     """
 
     q: np.ndarray
     successor: np.ndarray
+    prescription: np.ndarray | None = None
 
 
 PruneFn = Callable[[np.ndarray], np.ndarray]
@@ -157,6 +205,7 @@ def action_cross_sum(
     check_limit: Callable[[int], None],
     check_raw: Callable[[int], None] = lambda n: None,
     prune_last: bool = True,
+    inner: int | None = None,
 ) -> ActionQ:
     """``Q(y, a)`` by incremental pruning in the lifted space.
 
@@ -187,6 +236,11 @@ def action_cross_sum(
         further (the pointwise min over ``l``, then a prune in ``S`` space,
         which drops everything a lifted prune would) passes False: the last
         prune in the larger lifted space would be work done twice.
+    inner : int, optional
+        With ``prune_last`` False: the number ``L`` of inner actions.  The
+        result is then the pointwise minimum over ``l`` of the last
+        cross-sum (:func:`cross_sum_min`; the lifted set itself is never
+        built) and its prescription.
     """
     D = cost_row.shape[0]
     pruned = []
@@ -198,20 +252,27 @@ def action_cross_sum(
     order = sorted(range(len(pruned)), key=lambda m: (pruned[m][0].shape[0], m))
     partial = np.ascontiguousarray(cost_row.reshape(1, D))
     prov = np.zeros((1, 0), dtype=np.int64)
+    prescription = None
     for position, m in enumerate(order):
         G, sel = pruned[m]
         single = partial.shape[0] == 1 or G.shape[0] == 1
         check_raw(partial.shape[0] * G.shape[0])
+        last = position == len(order) - 1
+        if last and inner is not None and not prune_last:
+            partial, prescription, prov = cross_sum_min(partial, prov, G, sel, D // inner, inner)
+            count_generated(partial.shape[0])
+            break
         partial, prov = cross_sum(partial, prov, G, sel)
         count_generated(partial.shape[0])
-        last = position == len(order) - 1
         if not single and (prune_last or not last):
             keep = prune(partial)
             partial = np.ascontiguousarray(partial[keep])
             prov = np.ascontiguousarray(prov[keep])
         if prune_last or not last:  # an unpruned last set is the caller's to prune and count
             check_limit(partial.shape[0])
+    if inner is not None and not prune_last and prescription is None:  # no branch: the cost alone
+        partial, prescription = lifted_min(partial, D // inner, inner)
     successor = np.full((partial.shape[0], n_labels), -1, dtype=np.int64)
     for col, m in enumerate(order):
         successor[:, labels[m]] = prov[:, col]
-    return ActionQ(partial, successor)
+    return ActionQ(partial, successor, prescription)

@@ -181,19 +181,19 @@ def _action_sets(data, cost_t, y, a, nxt: StageValue, method: Method, st: _Stage
     ks, successors = _branches(data, nxt, y, a)
     labels = [int(data.branch_label[k]) for k in ks]
 
-    def cross(chain, cost_row, projections, prune_last=True):
+    def cross(chain, cost_row, projections, prune_last=True, inner=None):
         return action_cross_sum(cost_row, projections, successors, labels, data.n_labels, chain.prune,
-                                st.count_generated, st.check_limit, st.check_raw, prune_last)
+                                st.count_generated, st.check_limit, st.check_raw, prune_last, inner)
 
     if method is Method.LIFTED:
         chain = _Chain(st)
-        aq = cross(chain, cost_t[y, a].reshape(S * L), [proj[k] for k in ks], prune_last=L == 1)
         if L == 1:
+            aq = cross(chain, cost_t[y, a].reshape(S), [proj[k] for k in ks])
             return [(aq.q, a, np.zeros(aq.q.shape, dtype=np.int64), aq.successor)], chain.error
-        alpha, presc = lifted_min(aq.q, S, L)
-        keep = chain.prune(alpha)
+        aq = cross(chain, cost_t[y, a].reshape(S * L), [proj[k] for k in ks], prune_last=False, inner=L)
+        keep = chain.prune(aq.q)
         st.check_limit(keep.shape[0])
-        return [(alpha[keep], a, presc[keep], aq.successor[keep])], chain.error
+        return [(aq.q[keep], a, aq.prescription[keep], aq.successor[keep])], chain.error
     ar = np.arange(S)
     sets, worst = [], 0.0
     for g in itertools.product(range(L), repeat=S):
