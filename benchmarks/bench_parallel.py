@@ -6,10 +6,11 @@ the clock runs): wall seconds, CPU seconds (this process plus, for the
 cluster, its worker processes) and the speed-up over ``jobs=1``; every run
 must give the same value (checked).  Then the work-span model of a serial
 run that clocks every work unit: the work ``W``, the driver's share ``f``
-(outside every work unit: cross-sums, corners, merging the decisions of a
-round, sorting), and the span ``S``, the longest chain of dependent work
-(a map of units counts its slowest unit; the independent candidate sets of
-a stage, which run concurrently, count the slowest).  Greedy scheduling on
+(outside every work unit and every block of a scan the driver's threads
+share, ``Executor.map_local``: cross-sums, corners, merging the decisions
+of a round, sorting), and the span ``S``, the longest chain of dependent
+work (a map of units or blocks counts its slowest one; the independent
+candidate sets of a stage, which run concurrently, count the slowest).  Greedy scheduling on
 ``n`` workers takes at most ``W / n + S``, so ``W / (W / n + S)`` is the
 speed-up projected for 2, 8, 32 and 128 workers.  For comparison, Amdahl's
 law with the driver's share as the only serial part: a bound that ignores

@@ -308,7 +308,7 @@ def test_warm_up_compiles_every_kernel_a_solve_calls_from_python():
         lp: ["witness_units", "witness_merge", "drop_certificate", "pool_best"],
         crosssum: ["project", "cross_sum", "cross_sum_min", "lifted_min"],
         prune: ["duplicate_filter", "dominance_filter", "dominated_after_sort", "corner_split", "extremes",
-                "rows_as_columns"],
+                "rows_as_columns", "row_hashes", "rows_by_part", "mark_repeats", "duplicate_parts"],
         pointwise: ["best_prescription"]}
     for module, names in called_from_python.items():
         for name in names:

@@ -20,7 +20,7 @@ import decmdp
 import decmdp.core.executors as executors_module
 import decmdp.core.prune as prune_module
 from decmdp.core.executors import SERIAL, Cancelled, Executor, ThreadExecutor, make_executor
-from decmdp.core.prune import dominance_filter, prune_counted
+from decmdp.core.prune import corner_split, dominance_filter, duplicate_filter, prune_counted
 from decmdp.pomdp import read_pomdp
 from decmdp.pomdp.solver import solve as solve_pomdp
 from decmdp.pomdp.solver import solve_infinite as solve_infinite_pomdp
@@ -72,6 +72,8 @@ def tiny_units(monkeypatch):
     monkeypatch.setattr(prune_module, "DOMINANCE_UNIT", 4)
     monkeypatch.setattr(prune_module, "PARALLEL_PICK_POOL", 1)  # every pick of a merge scans in blocks
     monkeypatch.setattr(prune_module, "PICK_BLOCK_ENTRIES", 5)
+    monkeypatch.setattr(prune_module, "PARALLEL_DUPLICATE_ROWS", 1)  # duplicates hashed in blocks, too
+    monkeypatch.setattr(prune_module, "HASH_BLOCK_ROWS", 3)
 
 
 def _same_solution(a, b) -> None:
@@ -169,7 +171,8 @@ def test_prune_identical_for_every_executor(client, threads, seed, n, d, scale):
             picks_before = _PICKS_IN_BLOCKS[0]
             got = prune_counted(V, executor=ex)
             assert np.array_equal(got.kept, ref.kept) and got[1:] == ref[1:]
-            assert _PICKS_IN_BLOCKS[0] > picks_before or ex.local_workers == 1 or ref.lps == 0
+            picked = len(ref.kept) - ref.lp_trouble - len(corner_split(V, duplicate_filter(V))[0])
+            assert _PICKS_IN_BLOCKS[0] > picks_before or ex.local_workers == 1 or picked == 0
     # every dropped row is within the proven error of the kept envelope
     rng = np.random.default_rng(seed + 1)
     beliefs = rng.dirichlet(np.ones(d), size=200)
@@ -320,18 +323,32 @@ def test_map_local_runs_in_order_on_the_caller_and_the_driver_threads_and_counts
             assert (executor.done, executor.submitted) == (0, 0)
 
 
-def test_map_local_raises_a_failed_item_and_leaves_no_helper_running():
+@pytest.mark.parametrize("failing", [0, 7, 39])
+def test_map_local_raises_a_failed_item_after_every_helper_stopped(failing):
+    """Whichever thread hits the failing item, its error reaches the caller
+    and no helper is still running then."""
+    import threading
     import time
 
-    def fails_on_seven(shared, item):
-        if item == 7:
-            raise ValueError("item 7")
-        time.sleep(0.001)
-        return item
+    lock = threading.Lock()
+    running = [0]
 
-    with ThreadExecutor(2) as ex:
-        with pytest.raises(ValueError, match="item 7"):
-            ex.map_local(fails_on_seven, None, list(range(40)))
+    def item_fn(shared, item):
+        with lock:
+            running[0] += 1
+        try:
+            time.sleep(0.002)
+            if item == failing:
+                raise ValueError(f"item {item}")
+            return item
+        finally:
+            with lock:
+                running[0] -= 1
+
+    with ThreadExecutor(3) as ex:
+        with pytest.raises(ValueError, match=f"item {failing}"):
+            ex.map_local(item_fn, None, list(range(40)))
+        assert running[0] == 0
         assert ex.map_local(lambda shared, item: item, None, list(range(5))) == list(range(5))
 
 

@@ -30,9 +30,12 @@ from decmdp.core.prune import (
     duplicate_filter,
     corner_split,
     extremes,
+    mark_repeats,
     prune,
     prune_counted,
+    row_hashes,
     rows_as_columns,
+    rows_by_part,
 )
 from decmdp.tolerances import DEFAULT_TOLERANCES, Tolerances
 
@@ -218,6 +221,29 @@ def test_a_negative_zero_equals_zero_for_the_duplicate_filter():
 
 
 @SETTINGS
+@given(st.integers(0, 300), st.integers(1, 5), st.sampled_from([1, 2, 4, 8]), st.integers(0, 2**32 - 1))
+def test_duplicates_found_part_by_part_are_the_first_rows_of_their_groups(n, d, parts, seed):
+    """The duplicate filter's pieces, as its parallel path runs them: rows
+    hashed in blocks, grouped by part, each part marked on its own."""
+    rng = np.random.default_rng(seed)
+    V = rng.integers(-2, 3, size=(n, d)).astype(float)
+    V[(V == 0.0) & (rng.random(V.shape) < 0.5)] *= -1.0
+    hashes = np.empty(n, dtype=np.uint64)
+    for a in range(0, n, 7):
+        row_hashes(V, a, min(a + 7, n), hashes)
+    order, starts = rows_by_part(hashes, parts)
+    assert sorted(order) == list(range(n)) and starts[0] == 0 and starts[-1] == n
+    for p in range(parts):
+        part = order[starts[p]:starts[p + 1]]
+        assert list(part) == sorted(part) and all(int(hashes[j]) % parts == p for j in part)
+    alive = np.ones(n, dtype=np.bool_)
+    for p in reversed(range(parts)):  # parts are independent
+        mark_repeats(V, hashes, order, starts[p], starts[p + 1], parts, alive)
+    first = [j for j in range(n) if not any(np.array_equal(V[j], V[k]) for k in range(j))]
+    assert list(np.flatnonzero(alive)) == first == list(duplicate_filter(V))
+
+
+@SETTINGS
 @given(st.integers(0, 60), st.integers(1, 5), st.integers(0, 2**32 - 1))
 def test_corner_split_keeps_the_best_row_at_each_vertex_and_the_centre(n, d, seed):
     rng = np.random.default_rng(seed)
@@ -269,7 +295,7 @@ def test_a_pick_is_the_best_undecided_row_whatever_left_the_pool(n, d, block, se
     for p in rng.permutation(n):
         b = rng.integers(0, 3, size=d) / 4.0  # dyadic: the values are exact, so ties are real
         best = min(left, key=lambda r: (float(rows[r] @ b), tuple(rows[r]), r))
-        assert _best_in_pool(pool, pool_row, 0, n_pool, b, vals) == best
+        assert _best_in_pool(pool, pool_row, n_pool, b, vals) == best
         blocks = [pool_best(pool, pool_row, a, min(a + block, n_pool), b) for a in range(0, n_pool, block)]
         assert _best_of(pool, pool_row, np.array(blocks, dtype=np.int64), len(blocks), b) == best
         n_pool = _leave_pool(pool, pool_row, pool_col, n_pool, p)
@@ -277,7 +303,7 @@ def test_a_pick_is_the_best_undecided_row_whatever_left_the_pool(n, d, block, se
         assert pool_col[p] == -1 and n_pool == len(left)
         assert sorted(pool_row[:n_pool]) == left
         np.testing.assert_array_equal(pool[:, pool_col[left]], rows[left].T)
-    assert _best_in_pool(pool, pool_row, 0, n_pool, np.ones(d), vals) == -1
+    assert _best_in_pool(pool, pool_row, n_pool, np.ones(d), vals) == -1
 
 
 @SETTINGS

@@ -242,6 +242,8 @@ def action_cross_sum(
         cross-sum (:func:`cross_sum_min`; the lifted set itself is never
         built) and its prescription.
     """
+    if inner is not None and prune_last:
+        raise ValueError("action_cross_sum: inner needs prune_last=False (the minimum is of the unpruned last sum)")
     D = cost_row.shape[0]
     pruned = []
     for proj_k, succ in zip(projections, successors):

@@ -12,7 +12,10 @@ combines the groups' results in order, so the grouping never changes the
 answer.  ``executor.map(fn, shared, items)`` is the one-unit-at-a-time form,
 ``[fn(shared, item) for item in items]``.  ``shared`` (the kept set of a
 round, the sorted union of a dominance check) is sent once per worker, not
-once per unit.
+once per unit.  ``executor.map_local(fn, shared, items)`` is for work on the
+driver's own data (a scan of a prune's undecided rows, hashing for the
+duplicate filter): the calling thread runs the items, helped by idle
+threads of the driver's process, never by a cluster.
 
 Independent pieces of a stage (the candidate sets of the ``(y, a)``
 pairs, the unions of the ``y``) run concurrently on threads of the driver
@@ -277,28 +280,34 @@ def run_helped(pool: ThreadPoolExecutor, helpers: int, fn, shared, items: list) 
     up to ``helpers`` tasks of ``pool`` taking items too once they start.
 
     Items are claimed one at a time, so a helper still queued behind other
-    work when the caller has finished is cancelled, not waited for.
+    work when the caller has finished is cancelled, not waited for.  When
+    an item fails, no thread claims another; the first error is raised once
+    every helper that started has stopped.
     """
     results = [None] * len(items)
     claims = itertools.count()
+    claim_lock = threading.Lock()
     failed = threading.Event()
 
     def work() -> None:
         while not failed.is_set():
-            k = next(claims)
+            with claim_lock:
+                k = next(claims)
             if k >= len(items):
                 return
-            results[k] = fn(shared, items[k])
+            try:
+                results[k] = fn(shared, items[k])
+            except BaseException:
+                failed.set()
+                raise
 
     tasks = [pool.submit(work) for _ in range(min(helpers, len(items) - 1))]
     try:
         work()
-    except BaseException:
-        failed.set()
-        raise
     finally:
         for task in tasks:
             task.cancel()
+        wait(tasks)
     for task in tasks:
         if not task.cancelled():
             task.result()

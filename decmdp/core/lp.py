@@ -700,8 +700,9 @@ def witness_merge(V, kept, KT, n_snap, und, pool, pool_row, pool_col, batch, dec
     """Apply the decisions of one round, in candidate order, to the kept set.
 
     The round's candidates are ``und[batch]`` (positions), decided
-    against ``KT[:, :n_snap]``; kept vectors added since then are
-    ``KT[:, n_snap:n_kept]``.  In order, for candidate ``p``:
+    against ``KT[:, :n_snap]``; kept vectors added since then follow it in
+    ``KT`` (up to the kept count, ``state[2]``).  In order, for candidate
+    ``p``:
 
     * DROP      -> it leaves the undecided set (a drop against a subset of the
       final kept set holds against the final set);
@@ -731,7 +732,7 @@ def witness_merge(V, kept, KT, n_snap, und, pool, pool_row, pool_col, batch, dec
 
     ``state`` (int64[:data:`MERGE_STATE`]) holds the next decision, the next
     row of ``B``, the kept count, the pool size and the doubts so far: zero,
-    zero, the kept count and the pool size for a new round.  ``max_drop``
+    zero, the kept count, the pool size and zero for a new round.  ``max_drop``
     (float64[1]) is the largest certified bound of the rows dropped
     (``-inf`` when none), carried across calls.
 
@@ -772,7 +773,7 @@ def witness_merge(V, kept, KT, n_snap, und, pool, pool_row, pool_col, batch, dec
                 return bq
             if vals.shape[0] < n_pool:
                 vals = np.empty(n_pool)
-            j = _best_in_pool(pool, pool_row, 0, n_pool, B[bq], vals)
+            j = _best_in_pool(pool, pool_row, n_pool, B[bq], vals)
         if j >= 0:
             n_pool = _leave_pool(pool, pool_row, pool_col, n_pool, j)
             kept[nk] = und[j]
@@ -836,13 +837,13 @@ def _leave_pool(pool, pool_row, pool_col, n_pool, p):  # pragma: no cover - numb
 
 
 @kernel
-def _best_in_pool(pool, pool_row, lo, hi, b, vals):  # pragma: no cover - numba
-    """The best undecided row at ``b`` among pool columns ``lo .. hi - 1``
-    (order of :func:`_ranks_before`, ties by position in ``und``), as a position
-    in ``und``, or -1 when there is none."""
-    if hi <= lo:
+def _best_in_pool(pool, pool_row, n_pool, b, vals):  # pragma: no cover - numba
+    """The best undecided row at ``b`` (order of :func:`_ranks_before`, ties
+    by position in ``und``), as a position in ``und``, or -1 when none is
+    left."""
+    if n_pool == 0:
         return -1
-    return pool_row[_best_column(pool, pool_row, lo, hi, b, vals)]
+    return pool_row[_best_column(pool, pool_row, 0, n_pool, b, vals)]
 
 
 @kernel

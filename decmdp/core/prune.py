@@ -165,7 +165,9 @@ def _row_sums(V):  # pragma: no cover - numba
 
 @kernel
 def extremes(V):  # pragma: no cover - numba
-    """``(min V, max V)`` of a non-empty ``V`` in one pass."""
+    """``(min V, max V)`` in one pass (``(0.0, 0.0)`` for an empty ``V``)."""
+    if V.shape[0] == 0 or V.shape[1] == 0:
+        return 0.0, 0.0
     lo = hi = V[0, 0]
     for j in range(V.shape[0]):
         for i in range(V.shape[1]):
@@ -257,42 +259,106 @@ def dominance_filter(V, dominance):  # pragma: no cover - numba
 @kernel
 def duplicate_filter(V):  # pragma: no cover - numba
     """Drop exact duplicate rows of ``V`` (float64[N, D]); the lowest index of
-    each group of equal rows survives.  Rows go into an open-addressing hash
-    table in index order, hashed by their bits (``-0.0`` counted as
-    ``0.0``), so the expected time is ``O(N D)``.  Trusted input.
+    each group of equal rows survives.  Rows are hashed by their bits
+    (``-0.0`` counted as ``0.0``) and split by hash into
+    :func:`duplicate_parts` parts (equal rows share one), each with its own
+    open-addressing hash table small enough to stay in cache, filled in
+    index order, so the expected time is ``O(N D)``.  Trusted input.
 
     Returns
     -------
     int64[n]
         The index of the first row of each group of equal rows, ascending.
     """
-    N, D = V.shape
-    size = 2
-    while size < 2 * N:
-        size *= 2
-    mask = np.uint64(size - 1)
-    table = np.full(size, -1, dtype=np.int64)
+    N = V.shape[0]
+    hashes = np.empty(N, dtype=np.uint64)
+    row_hashes(V, 0, N, hashes)
+    parts = duplicate_parts(N)
+    order, starts = rows_by_part(hashes, parts)
     alive = np.ones(N, dtype=np.bool_)
+    for part in range(parts):
+        mark_repeats(V, hashes, order, starts[part], starts[part + 1], parts, alive)
+    return np.flatnonzero(alive).astype(np.int64)
+
+
+DUPLICATE_PART_ROWS = 1 << 17
+"""Rows per part of the duplicate filter (a table of at most twice as many
+slots: 2 MiB)."""
+
+
+@kernel
+def duplicate_parts(N):  # pragma: no cover - numba
+    """How many parts the duplicate filter of ``N`` rows hashes into (a power
+    of two, at most 64)."""
+    parts = 1
+    while N > parts * DUPLICATE_PART_ROWS and parts < 64:
+        parts *= 2
+    return parts
+
+
+@kernel
+def row_hashes(V, lo, hi, out):  # pragma: no cover - numba
+    """``out[j]`` = the hash of row ``j`` of ``V`` for ``lo <= j < hi``: FNV-1a
+    over the bits of its components (``-0.0`` as ``0.0``), then the murmur
+    finalizer, which mixes every component into the low bits."""
     scratch = np.empty(1)
     bits = scratch.view(np.uint64)
-    for j in range(N):
+    for j in range(lo, hi):
         h = np.uint64(14695981039346656037)
-        for i in range(D):
+        for i in range(V.shape[1]):
             scratch[0] = V[j, i] + 0.0
             h = (h ^ bits[0]) * np.uint64(1099511628211)
-        h ^= h >> np.uint64(33)  # mix every component into the low bits the slot uses
+        h ^= h >> np.uint64(33)
         h *= np.uint64(0xFF51AFD7ED558CCD)
         h ^= h >> np.uint64(33)
         h *= np.uint64(0xC4CEB9FE1A85EC53)
         h ^= h >> np.uint64(33)
-        slot = h & mask
+        out[j] = h
+
+
+@kernel
+def rows_by_part(hashes, parts):  # pragma: no cover - numba
+    """The row indices grouped by part (``hash % parts``), ascending within a
+    part: part ``p`` is ``order[starts[p]:starts[p + 1]]``."""
+    mask = np.uint64(parts - 1)
+    starts = np.zeros(parts + 1, dtype=np.int64)
+    for j in range(hashes.shape[0]):
+        starts[np.int64(hashes[j] & mask) + 1] += 1
+    for p in range(parts):
+        starts[p + 1] += starts[p]
+    fill = starts[:parts].copy()
+    order = np.empty(hashes.shape[0], dtype=np.int64)
+    for j in range(hashes.shape[0]):
+        p = np.int64(hashes[j] & mask)
+        order[fill[p]] = j
+        fill[p] += 1
+    return order, starts
+
+
+@kernel
+def mark_repeats(V, hashes, order, lo, hi, parts, alive):  # pragma: no cover - numba
+    """``alive[j] = False`` for every row ``j`` of ``order[lo:hi]`` (one part,
+    ascending) equal to an earlier row of it, through an open-addressing
+    table indexed by the hash bits above the part's."""
+    bits = 0
+    while (1 << bits) < parts:
+        bits += 1
+    shift = np.uint64(bits)
+    size = 2
+    while size < 2 * (hi - lo):
+        size *= 2
+    mask = np.uint64(size - 1)
+    table = np.full(size, -1, dtype=np.int64)
+    for q in range(lo, hi):
+        j = order[q]
+        slot = (hashes[j] >> shift) & mask
         while True:
             k = table[slot]
             if k < 0:
                 table[slot] = j
                 break
             same = True
-            for i in range(D):
+            for i in range(V.shape[1]):
                 if V[j, i] != V[k, i]:
                     same = False
                     break
@@ -300,7 +366,6 @@ def duplicate_filter(V):  # pragma: no cover - numba
                 alive[j] = False
                 break
             slot = (slot + np.uint64(1)) & mask
-    return np.flatnonzero(alive).astype(np.int64)
 
 
 @kernel
@@ -631,6 +696,40 @@ def _dominance_survivors(V, margin: float, executor: Executor) -> np.ndarray:
     return np.sort(order[~np.concatenate(blocks)])
 
 
+PARALLEL_DUPLICATE_ROWS = 1 << 17
+"""From this many rows the duplicate filter hashes and fills its parts on
+the driver's threads (:meth:`~decmdp.core.executors.Executor.map_local`)."""
+
+HASH_BLOCK_ROWS = 1 << 16
+"""Rows per block of the parallel hashing."""
+
+
+def _duplicate_survivors(V, executor: Executor) -> np.ndarray:
+    """:func:`duplicate_filter`, its hashing and its parts run on the driver's
+    threads for a large ``V``: the same kernels, so the same rows."""
+    N = V.shape[0]
+    if N < PARALLEL_DUPLICATE_ROWS or executor.local_workers <= 1:
+        return duplicate_filter(V)
+    hashes = np.empty(N, dtype=np.uint64)
+    executor.map_local(_hash_block, (V, hashes), [(a, min(a + HASH_BLOCK_ROWS, N))
+                                                  for a in range(0, N, HASH_BLOCK_ROWS)])
+    parts = int(duplicate_parts(N))
+    order, starts = rows_by_part(hashes, parts)
+    alive = np.ones(N, dtype=np.bool_)
+    executor.map_local(_mark_part, (V, hashes, order, starts, parts, alive), range(parts))
+    return np.flatnonzero(alive).astype(np.int64)
+
+
+def _hash_block(shared, block):
+    V, hashes = shared
+    row_hashes(V, block[0], block[1], hashes)
+
+
+def _mark_part(shared, part):
+    V, hashes, order, starts, parts, alive = shared
+    mark_repeats(V, hashes, order, starts[part], starts[part + 1], parts, alive)
+
+
 def _filter_unit(margin, rows):
     return dominance_filter(np.ascontiguousarray(rows), margin)
 
@@ -663,7 +762,7 @@ def prune_counted(
     if N <= 1:
         return PruneResult(np.arange(N, dtype=np.int64), 0, 0)
     low, high = extremes(V)
-    magnitude = max(-low, high)
+    magnitude = max(abs(low), abs(high))
     spread = high - low
     # Rounding of a certificate or a priced margin, per term summed: each term
     # is at most 2 * magnitude, with a factor 2 to spare.
@@ -673,7 +772,7 @@ def prune_counted(
     if margin > 0.0:
         surv = _dominance_survivors(V, margin, executor)
     else:  # exact dominance is left to the witness step's pointwise test
-        surv = duplicate_filter(V)
+        surv = _duplicate_survivors(V, executor)
     error = margin * (N - surv.shape[0])
     if surv.shape[0] <= 1:
         return PruneResult(surv, 0, 0, 0, error)

@@ -14,7 +14,8 @@ import numpy as np
 
 from decmdp.core.infinite import pointwise_gap
 from decmdp.core.lp import drop_certificate, pool_best
-from decmdp.core.prune import dominated_after_sort, prune_counted
+from decmdp.core.prune import (dominated_after_sort, duplicate_parts, mark_repeats, prune_counted, row_hashes,
+                               rows_by_part)
 from decmdp.core.types import BackupData
 from decmdp.core.value_iteration import value_iteration
 from decmdp.tolerances import Tolerances
@@ -52,8 +53,12 @@ def warm_up() -> float:
     dominated_after_sort(np.eye(3), np.ones(3), 0, 3, 0.0)
     # called from Python when HiGHS decides a vector
     drop_certificate(np.eye(3), np.arange(3, dtype=np.int64), 3, np.full(3, 1.0 / 3.0), np.zeros(3))
-    # a block of a pick scanned on several threads
+    # a block of a pick and the pieces of the duplicate filter on several threads
     pool_best(np.eye(3), np.arange(3, dtype=np.int64), 0, 3, np.full(3, 1.0 / 3.0))
+    hashes = np.empty(3, dtype=np.uint64)
+    row_hashes(np.eye(3), 0, 3, hashes)
+    order, starts = rows_by_part(hashes, int(duplicate_parts(3)))
+    mark_repeats(np.eye(3), hashes, order, starts[0], starts[1], 1, np.ones(3, dtype=np.bool_))
     # the infinite-horizon iteration's residual bound
     pointwise_gap(np.eye(3), np.eye(3))
     return time.perf_counter() - started
