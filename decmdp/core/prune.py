@@ -57,6 +57,13 @@ thread, threads, or a Dask cluster) and combined in a fixed order:
   applies the decisions in candidate order, pricing each witness again
   against the vectors the round has added so far: a refuted witness adds
   nothing and its vector is tested again in the next round.
+
+Two scans of data that lives on the driver run on the driver's own threads
+(:meth:`~decmdp.core.executors.Executor.map_local`) when there are several
+and the data is large, with the same answer: a pick of the merge scans the
+undecided rows in blocks (:data:`PARALLEL_PICK_POOL`), and the duplicate
+filter hashes in blocks and marks its parts side by side
+(:data:`PARALLEL_DUPLICATE_ROWS`).
 """
 
 from __future__ import annotations
