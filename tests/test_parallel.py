@@ -323,6 +323,16 @@ def test_map_local_runs_in_order_on_the_caller_and_the_driver_threads_and_counts
             assert (executor.done, executor.submitted) == (0, 0)
 
 
+def test_run_helped_on_a_shut_down_pool_runs_every_item_on_the_caller():
+    from concurrent.futures import ThreadPoolExecutor
+
+    from decmdp.core.executors import run_helped
+
+    pool = ThreadPoolExecutor(2)
+    pool.shutdown()
+    assert run_helped(pool, 2, lambda shared, item: shared * item, 3, list(range(6))) == [0, 3, 6, 9, 12, 15]
+
+
 @pytest.mark.parametrize("failing", [0, 7, 39])
 def test_map_local_raises_a_failed_item_after_every_helper_stopped(failing):
     """Whichever thread hits the failing item, its error reaches the caller

@@ -282,7 +282,9 @@ def run_helped(pool: ThreadPoolExecutor, helpers: int, fn, shared, items: list) 
     Items are claimed one at a time, so a helper still queued behind other
     work when the caller has finished is cancelled, not waited for.  When
     an item fails, no thread claims another; the first error is raised once
-    every helper that started has stopped.
+    every helper that started has stopped.  A pool already shut down sends
+    no helper: the caller runs every item (a closed executor stops the solve
+    at its next check, :meth:`Executor.check_cancelled`).
     """
     results = [None] * len(items)
     claims = itertools.count()
@@ -301,7 +303,12 @@ def run_helped(pool: ThreadPoolExecutor, helpers: int, fn, shared, items: list) 
                 failed.set()
                 raise
 
-    tasks = [pool.submit(work) for _ in range(min(helpers, len(items) - 1))]
+    tasks = []
+    for _ in range(min(helpers, len(items) - 1)):
+        try:
+            tasks.append(pool.submit(work))
+        except RuntimeError:  # the pool was shut down (the executor closed): no help, and no error here
+            break
     try:
         work()
     finally:
