@@ -695,7 +695,7 @@ def _dominance_survivors(V, margin: float, executor: Executor) -> np.ndarray:
     sums = V[union].sum(axis=1)
     by_sum = np.argsort(sums, kind="stable")
     order = union[by_sum]
-    ST = np.ascontiguousarray(V[order].T)
+    ST = rows_as_columns(V, order)
     sorted_sums = np.ascontiguousarray(sums[by_sum])
     n = order.shape[0]
     blocks = executor.map(_dominated_unit, (ST, sorted_sums, margin),
