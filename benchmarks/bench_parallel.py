@@ -39,7 +39,7 @@ sys.path.insert(0, str(ROOT))
 import decmdp  # noqa: E402
 from bench_pomdp import data_path  # noqa: E402
 from bench_solver import random_problem  # noqa: E402
-from decmdp.core.executors import Executor  # noqa: E402
+from decmdp.core.executors import Executor, InOrder  # noqa: E402
 from decmdp.core.value_iteration import value_iteration  # noqa: E402
 from decmdp.pomdp import read_pomdp  # noqa: E402
 from decmdp.pomdp.solver import solve as solve_pomdp  # noqa: E402
@@ -86,10 +86,13 @@ class TimedUnits(Executor):
 
     Everything runs on the caller's thread, one unit at a time.  The span
     is the longest chain of dependent work: a map counts its slowest unit
-    only, and a phase of :meth:`concurrently` its slowest piece.
+    (the caller's work between taking the results of units in order, such as
+    merging a round's decisions, overlaps with the units still running),
+    and a phase of :meth:`concurrently` its slowest piece.
     """
 
     driver_threads = 1 << 20  # the span as if every piece of a stage had a thread
+    local_workers = 1 << 20
 
     def __init__(self) -> None:
         super().__init__()
@@ -97,12 +100,11 @@ class TimedUnits(Executor):
         self.widest = 0
         self._adjust = [0.0]  # per open piece: its span minus its wall time so far
 
-    local_workers = 1 << 20
-
-    def map_groups(self, fn, shared, items, work=None):
-        base = super().map_groups
-        groups = self._clocked([functools.partial(base, fn, shared, [item]) for item in items])
-        return [result for group in groups for result in group]
+    def map_groups_in_order(self, fn, shared, items, work=None):
+        self.check_cancelled()
+        items = list(items)
+        self._count(submitted=len(items))
+        return _InOrderClocked(self, [functools.partial(fn, shared, [item]) for item in items])
 
     def map_local(self, fn, shared, items):
         return self._clocked([functools.partial(fn, shared, item) for item in items])
@@ -135,6 +137,84 @@ class TimedUnits(Executor):
     def span(self, wall: float) -> float:
         """The span of a run that took ``wall`` seconds."""
         return wall + self._adjust[0]
+
+
+class _InOrderClocked(InOrder):
+    """The units of one map, each run and clocked when the caller first asks
+    for it.  With a worker per unit, all start at once; the caller takes
+    unit ``g`` when it has ended and the caller's work on the units before it
+    is done, so the map's span is ``c_g = max(c_{g-1}, d_g) + m_g`` for the
+    last ``g`` (``d_g`` the unit's seconds, ``m_g`` the caller's work after
+    taking it, at its own span); the next unit is ready when ``d_g <= c``."""
+
+    def __init__(self, executor: TimedUnits, calls) -> None:
+        super().__init__([])
+        self.executor, self.calls = executor, calls
+        self.taken = 0
+        self.ran = []  # (result, seconds) of the units run so far
+        self.span = self.wall = 0.0
+        self.open = True
+        self.since = None  # (clock, span adjustment) since the caller's work began
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def __iter__(self):
+        return self
+
+    def _callers_work(self) -> None:
+        if self.since is not None:
+            clock, adjust = self.since
+            seconds = time.perf_counter() - clock
+            nested = self.executor._adjust[-1] - adjust  # maps the caller ran meanwhile
+            self.executor._adjust[-1] = adjust
+            self.span += seconds + nested
+            self.wall += seconds
+            self.since = None
+
+    def _resume_callers_work(self) -> None:
+        self.since = (time.perf_counter(), self.executor._adjust[-1])
+
+    def _run_next(self) -> None:
+        if len(self.ran) == self.taken:
+            started = time.perf_counter()
+            out = self.calls[self.taken]()
+            seconds = time.perf_counter() - started
+            self.executor._count(done=1)
+            self.executor.unit_seconds += seconds
+            self.wall += seconds
+            self.ran.append((out, seconds))
+
+    def ready(self) -> bool:
+        if not self.open or self.taken == len(self.calls):
+            return False
+        self._callers_work()
+        self._run_next()
+        self._resume_callers_work()
+        return self.ran[self.taken][1] <= self.span
+
+    def __next__(self):
+        self._callers_work()
+        if not self.open or self.taken == len(self.calls):
+            self.close()
+            raise StopIteration
+        self._run_next()
+        out, seconds = self.ran[self.taken]
+        self.ran[self.taken] = None
+        self.taken += 1
+        self.span = max(self.span, seconds)
+        self._resume_callers_work()
+        return out
+
+    def close(self) -> None:
+        if self.open:
+            self.open = False
+            self._callers_work()
+            self.executor._adjust[-1] += self.span - self.wall
+            self.executor.widest = max(self.executor.widest, len(self.calls))
 
 
 def problem(kind, arg):

@@ -371,6 +371,99 @@ def test_map_groups_cuts_consecutive_groups_in_order():
     assert SERIAL.map_groups(lambda shared, group: list(group), None, []) == []
 
 
+def test_results_in_order_come_while_later_groups_still_run():
+    """The first group's result reaches the caller before a later group ends:
+    that group waits for the caller to have taken the first one."""
+    import threading
+
+    first_taken = threading.Event()
+    waited = []
+
+    def fn(shared, group):
+        if group[-1] == 39:
+            waited.append(first_taken.wait(30))
+        return list(group)
+
+    with ThreadExecutor(2) as ex:
+        with ex.map_groups_in_order(fn, None, list(range(40))) as results:
+            groups = [next(results)]
+            first_taken.set()
+            groups += list(results)
+    assert waited == [True]
+    assert [x for group in groups for x in group] == list(range(40))
+
+
+def test_take_ready_waits_for_the_next_result_and_takes_those_in_already():
+    from concurrent.futures import Future
+
+    from decmdp.core.executors import InOrder
+
+    in_already = InOrder([1, 2, 3])
+    assert in_already.take_ready() == [1, 2, 3] and in_already.take_ready() == []
+    futures = [Future() for _ in range(4)]
+    futures[0].set_result("a")
+    futures[1].set_result("b")
+    futures[3].set_result("d")
+    ended = []
+    results = InOrder(futures, take=lambda f: f.result(), end=ended.append, done=lambda f: f.done())
+    assert results.take_ready() == ["a", "b"] and not results.ready()
+    futures[2].set_result("c")
+    assert results.ready() and results.take_ready() == ["c", "d"]
+    assert results.take_ready() == [] and ended == [[]]
+
+
+def test_closing_results_in_order_early_cancels_the_groups_not_started():
+    import threading
+
+    release, ran = threading.Event(), []
+
+    def fn(shared, group):
+        ran.append(group[0])
+        if group[0] != 0:
+            release.wait(30)
+        return group
+
+    ex = ThreadExecutor(2)  # 8 groups of 5 on 2 threads: the first ends, the others wait
+    try:
+        results = ex.map_groups_in_order(fn, None, list(range(40)))
+        assert next(results)[0] == 0
+        results.close()
+    finally:
+        release.set()
+        ex._pool.shutdown(wait=True)  # without cancelling: what still runs was not cancelled by close
+        ex.close()
+    # at most the first three groups can have started (two threads, blocked until the release)
+    assert 0 in ran and set(ran) <= {0, 5, 10} and ex.done == 5 * len(ran)
+    with pytest.raises(StopIteration):
+        next(results)
+
+
+def test_a_group_raising_stop_iteration_is_an_error_not_the_end():
+    def fn(shared, group):
+        if 3 in group:
+            raise StopIteration
+        return group
+
+    with ThreadExecutor(2) as ex:
+        with pytest.raises(RuntimeError, match="StopIteration"):
+            ex.map_groups(fn, None, list(range(16)))
+
+
+def test_results_in_order_on_a_cluster_release_their_futures(client):
+    from decmdp.core.dask_executor import DaskExecutor
+
+    with DaskExecutor(client, 2) as ex:
+        with ex.map_groups_in_order(lambda shared, group: [shared + x for x in group], 1, list(range(9))) as results:
+            assert [x for group in results for x in group] == list(range(1, 10))
+        assert not ex._futures and ex.done == 9
+        results = ex.map_groups_in_order(lambda shared, group: group, None, list(range(9)))
+        rest = list(ex._futures)
+        assert next(results) == [0, 1, 2, 3, 4]
+        results.close()
+        assert not ex._futures
+        assert all(f.status in ("cancelled", "finished") for f in rest)
+
+
 def test_witness_units_decide_the_same_in_any_grouping():
     """A task carries only the rows of its own units; one group of all the
     units of a round decides each row as one group per unit does."""

@@ -3,10 +3,12 @@
 :meth:`DaskExecutor.map_groups` sends a map of work units as one task per worker
 (consecutive units, so a task carries hundreds to thousands of LPs), each
 carrying the map's shared data (the round's kept set): it travels once per
-worker, with no separate scatter round trip.  Results are gathered in unit
-order.  When the caller fails or is interrupted (Ctrl-C), the submitted
-tasks are cancelled.  Workers need ``decmdp`` importable (the same version
-as the driver); the worker count is read when connecting.
+worker, with no separate scatter round trip.  Results are handed over in
+unit order, each as soon as it and those before it are in, and the futures
+are released once taken or given up.  When the caller fails or is
+interrupted (Ctrl-C), the submitted tasks are cancelled.  Workers need
+``decmdp`` importable (the same version as the driver); the worker count is
+read when connecting.
 """
 
 from __future__ import annotations
@@ -15,7 +17,8 @@ import weakref
 
 from concurrent.futures import ThreadPoolExecutor
 
-from decmdp.core.executors import SMALL, Cancelled, Executor, ThreadExecutor, default_jobs, run_on_threads, split
+from decmdp.core.executors import (SMALL, Cancelled, Executor, InOrder, ThreadExecutor, default_jobs, split,
+                                   start_on_threads)
 from decmdp.errors import ProblemError
 
 INSTALL_HINT = "pip install 'decmdp[dask]'"
@@ -102,17 +105,17 @@ class DaskExecutor(Executor):
         self._futures: set = set()
         _LIVE.add(self)
 
-    def _map_on_driver(self, fn, shared, items, work: float | None) -> list:
+    def _map_on_driver(self, fn, shared, items, work: float | None) -> InOrder:
         """Below :attr:`min_work`: on the driver's threads, unless too small even for them."""
         if (work is None or not ThreadExecutor.min_work <= work < self.min_work or len(items) <= SMALL
                 or self.driver_threads <= 1):
             return super()._map_on_driver(fn, shared, items, work)
-        return run_on_threads(self._driver_units, self.driver_threads, fn, shared, items, self._count)
+        return start_on_threads(self._driver_units, self.driver_threads, fn, shared, items, self._count)
 
     def _local_pool(self) -> ThreadPoolExecutor:
         return self._driver_units
 
-    def _map_groups(self, fn, shared, items) -> list:
+    def _map_groups(self, fn, shared, items) -> InOrder:
         client = self.client
         if client is None:  # closed by another thread meanwhile
             raise Cancelled("the solve was cancelled")
@@ -120,18 +123,24 @@ class DaskExecutor(Executor):
         futures = [client.submit(fn, shared, g, pure=False) for g in groups]
         with self._lock:  # maps of concurrent pieces of a stage run side by side
             self._futures.update(futures)
-        try:
-            out = []
-            for future, group in zip(futures, groups):
-                out.append(future.result())
-                self._count(done=len(group))
+        sizes = dict(zip(futures, map(len, groups)))
+
+        def take(future):
+            out = future.result()
+            self._count(done=sizes.pop(future))
             return out
-        except BaseException:
-            client.cancel(futures)
-            raise
-        finally:
-            with self._lock:
-                self._futures.difference_update(futures)
+
+        def end(rest) -> None:
+            try:
+                if rest:
+                    client.cancel(rest)
+            finally:
+                with self._lock:
+                    self._futures.difference_update(futures)
+                futures.clear()
+                sizes.clear()
+
+        return InOrder(list(futures), take=take, end=end, done=lambda future: future.done())
 
     def _close_cluster(self) -> None:
         if self._cluster is not None:

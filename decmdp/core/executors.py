@@ -10,7 +10,10 @@ consecutive units and returns ``[fn(shared, group) for group in groups]``,
 so that one call (one kernel call, one task) serves many units; the caller
 combines the groups' results in order, so the grouping never changes the
 answer.  ``executor.map(fn, shared, items)`` is the one-unit-at-a-time form,
-``[fn(shared, item) for item in items]``.  ``shared`` (the kept set of a
+``[fn(shared, item) for item in items]``.
+``executor.map_groups_in_order(fn, shared, items)`` hands the groups'
+results over one at a time, in order, as they finish, so that the caller
+can combine the first while the others run.  ``shared`` (the kept set of a
 round, the sorted union of a dominance check) is sent once per worker, not
 once per unit.  ``executor.map_local(fn, shared, items)`` is for work on the
 driver's own data (a scan of a prune's undecided rows, hashing for the
@@ -103,20 +106,33 @@ class Executor:
         executor: ``fn`` must treat the units of a group independently).
         ``work`` estimates the map's cost (scheduling only, never the answer).
         """
+        with self.map_groups_in_order(fn, shared, items, work) as results:
+            return list(results)
+
+    def map_groups_in_order(self, fn, shared, items, work: float | None = None) -> InOrder:
+        """The results of :meth:`map_groups` one group at a time, in order,
+        each as soon as it has finished, while later groups still run: the
+        caller can combine the first groups meanwhile (the witness step of a
+        prune does; an executor overrides this, not :meth:`map_groups`).
+
+        The groups are submitted before this returns.  Use the result as a
+        context manager (or close it): leaving early cancels the groups that
+        have not started (those running finish, and are counted).
+        """
         self.check_cancelled()
         items = list(items)
         self._count(submitted=len(items))
         if not items:
-            return []
+            return InOrder([])
         if len(items) <= SMALL or self.workers <= 1 or (work is not None and work < self.min_work):
             return self._map_on_driver(fn, shared, items, work)
         return self._map_groups(fn, shared, items)
 
-    def _map_on_driver(self, fn, shared, items, work: float | None) -> list:
+    def _map_on_driver(self, fn, shared, items, work: float | None) -> InOrder:
         """A map too small to hand to the workers: one group, on the caller's thread."""
         out = fn(shared, items)
         self._count(done=len(items))
-        return [out]
+        return InOrder([out])
 
     def map_local(self, fn, shared, items) -> list:
         """``[fn(shared, item) for item in items]``, in order, on the calling
@@ -179,7 +195,7 @@ class Executor:
         groups = self.map_groups(functools.partial(each, fn), shared, items, work)
         return [result for group in groups for result in group]
 
-    def _map_groups(self, fn, shared, items) -> list:  # pragma: no cover - overridden
+    def _map_groups(self, fn, shared, items) -> InOrder:  # pragma: no cover - overridden
         raise NotImplementedError
 
     def _count(self, submitted: int = 0, done: int = 0) -> None:
@@ -246,8 +262,8 @@ class ThreadExecutor(Executor):
         self.workers = self.driver_threads = self.local_workers = int(jobs)
         self._pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="decmdp-unit")
 
-    def _map_groups(self, fn, shared, items) -> list:
-        return run_on_threads(self._pool, self.workers, fn, shared, items, self._count)
+    def _map_groups(self, fn, shared, items) -> InOrder:
+        return start_on_threads(self._pool, self.workers, fn, shared, items, self._count)
 
     def _local_pool(self) -> ThreadPoolExecutor:
         return self._pool
@@ -257,22 +273,87 @@ class ThreadExecutor(Executor):
         self._pool.shutdown(wait=True, cancel_futures=True)
 
 
-def run_on_threads(pool: ThreadPoolExecutor, threads: int, fn, shared, items: list, count) -> list:
-    """``[fn(shared, group) for group in groups]`` on ``pool``, with
+class InOrder:
+    """Results of a map's groups, in group order, each taken as it is ready.
+
+    ``pending`` are the groups' handles (futures, or the results themselves);
+    ``take(handle)`` waits for one and returns its result; ``done(handle)``
+    says whether it would not wait; ``end(rest)`` is called once, with the
+    handles not taken, when the results run out, one fails, or
+    :meth:`close` is called (to cancel them).
+    """
+
+    def __init__(self, pending: list, take: Callable = lambda result: result,
+                 end: Callable[[list], None] = lambda rest: None,
+                 done: Callable[[object], bool] = lambda handle: True) -> None:
+        self._pending, self._take, self._end, self._done = pending, take, end, done
+        self._next = 0
+        self._open = True
+
+    def ready(self) -> bool:
+        """Whether the next result is in already (taking it would not wait)."""
+        return self._open and self._next < len(self._pending) and self._done(self._pending[self._next])
+
+    def __iter__(self) -> InOrder:
+        return self
+
+    def __next__(self):
+        if not self._open or self._next >= len(self._pending):
+            self.close()
+            raise StopIteration
+        try:
+            result = self._take(self._pending[self._next])
+        except StopIteration as exc:  # from a group: never a silent end of the results
+            self.close()
+            raise RuntimeError("a group of work units raised StopIteration") from exc
+        except BaseException:
+            self.close()
+            raise
+        self._pending[self._next] = None  # a taken handle is not held
+        self._next += 1
+        return result
+
+    def take_ready(self) -> list:
+        """The next result (waiting for it) and every one after it that is
+        in already; ``[]`` when the results have run out."""
+        out = []
+        for result in self:
+            out.append(result)
+            if not self.ready():
+                break
+        return out
+
+    def close(self) -> None:
+        """Give up the results not taken yet (idempotent)."""
+        if self._open:
+            self._open = False
+            rest, self._pending = self._pending[self._next:], []
+            self._next = 0
+            end, self._take, self._end = self._end, None, None
+            end(rest)
+
+    def __enter__(self) -> InOrder:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def start_on_threads(pool: ThreadPoolExecutor, threads: int, fn, shared, items: list, count) -> InOrder:
+    """Submit ``fn(shared, group)`` for the groups of ``items`` to ``pool``,
     :data:`GROUPS_PER_WORKER` groups per thread, calling ``count(done=n)``
-    as each group of ``n`` units ends."""
+    as each group of ``n`` units ends; the results in order."""
     def run(group):
         out = fn(shared, group)
         count(done=len(group))
         return out
 
+    def cancel(rest) -> None:
+        for future in rest:
+            future.cancel()
+
     futures = [pool.submit(run, g) for g in split(items, GROUPS_PER_WORKER * threads)]
-    try:
-        return [f.result() for f in futures]
-    except BaseException:
-        for f in futures:
-            f.cancel()
-        raise
+    return InOrder(list(futures), take=lambda future: future.result(), end=cancel, done=lambda future: future.done())
 
 
 def run_helped(pool: ThreadPoolExecutor, helpers: int, fn, shared, items: list) -> list:

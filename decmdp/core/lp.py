@@ -696,7 +696,7 @@ row of ``B``, kept count, pool size, doubts."""
 
 @kernel
 def witness_merge(V, kept, KT, n_snap, und, pool, pool_row, pool_col, batch, decision, bound, B, tau, unit,
-                  state, max_drop, block_best, n_block_best, scan_elsewhere):  # pragma: no cover - numba
+                  state, max_drop, block_best, n_block_best, scan_elsewhere, scratch):  # pragma: no cover - numba
     """Apply the decisions of one round, in candidate order, to the kept set.
 
     The round's candidates are ``und[batch]`` (positions), decided
@@ -734,7 +734,9 @@ def witness_merge(V, kept, KT, n_snap, und, pool, pool_row, pool_col, batch, dec
     row of ``B``, the kept count, the pool size and the doubts so far: zero,
     zero, the kept count, the pool size and zero for a new round.  ``max_drop``
     (float64[1]) is the largest certified bound of the rows dropped
-    (``-inf`` when none), carried across calls.
+    (``-inf`` when none), carried across calls.  ``scratch`` is a float64
+    buffer of at least the pool's size, for the values of a pick (allocated
+    once per prune: a round may be applied in several calls).
 
     Returns
     -------
@@ -744,7 +746,6 @@ def witness_merge(V, kept, KT, n_snap, und, pool, pool_row, pool_col, batch, dec
     """
     D = V.shape[1]
     q, nw, nk, n_pool, doubts = state[0], state[1], state[2], state[3], state[4]
-    vals = np.empty(0)
     threshold = tau + (D + 2) * unit
     while q < decision.shape[0]:
         p = batch[q]
@@ -771,9 +772,7 @@ def witness_merge(V, kept, KT, n_snap, und, pool, pool_row, pool_col, batch, dec
             if n_pool * D >= scan_elsewhere:
                 state[0], state[1], state[2], state[3], state[4] = q, nw, nk, n_pool, doubts
                 return bq
-            if vals.shape[0] < n_pool:
-                vals = np.empty(n_pool)
-            j = _best_in_pool(pool, pool_row, n_pool, B[bq], vals)
+            j = _best_in_pool(pool, pool_row, n_pool, B[bq], scratch)
         if j >= 0:
             n_pool = _leave_pool(pool, pool_row, pool_col, n_pool, j)
             kept[nk] = und[j]

@@ -53,8 +53,10 @@ thread, threads, or a Dask cluster) and combined in a fixed order:
 * witness step: each round takes the last ``_round_size(kept, undecided)``
   undecided vectors, decides them in units of :data:`WITNESS_UNIT` against
   the kept set as it was at the start of the round (a drop proven against
-  a subset of the final kept set holds against the final set), then
-  applies the decisions in candidate order, pricing each witness again
+  a subset of the final kept set holds against the final set), and
+  applies the decisions in candidate order, each group of units as it
+  arrives while later ones still run (they read only the snapshot's
+  columns, which the merge never writes), pricing each witness again
   against the vectors the round has added so far: a refuted witness adds
   nothing and its vector is tested again in the next round.
 
@@ -508,7 +510,8 @@ class Snapshot(NamedTuple):
     The kept set is ``KT[:, :n_kept]`` (vectors as columns).  On the driver
     ``KT`` is the prune's whole buffer, read in place: the merge only
     appends columns, so the first ``n_kept`` never change while a unit (even
-    one left running by a cancelled map) reads them.  A snapshot pickled for
+    one left running by a cancelled map, or while the merge applies the
+    decisions of earlier units) reads them.  A snapshot pickled for
     another process (a cluster task) carries those columns only.
     """
 
@@ -565,9 +568,10 @@ def _witness_step(V, kept0, und0, tau: float, unit: float, tol: Tolerances, solv
                   executor: Executor):
     """The Lark/White loop in rounds: the next pending candidates, in fixed
     units of :data:`WITNESS_UNIT`, are decided against a snapshot of the kept
-    set (in parallel), then :func:`~decmdp.core.lp.witness_merge` applies the
-    decisions in candidate order; candidates still undecided go to the end
-    of the queue.  Returns ``(kept, lps, trouble, fallbacks, max_drop)``."""
+    set (in parallel) and :func:`~decmdp.core.lp.witness_merge` applies the
+    decisions in candidate order, group by group as the groups finish;
+    candidates still undecided go to the end of the queue.  Returns
+    ``(kept, lps, trouble, fallbacks, max_drop)``."""
     N, D = V.shape
     nk, nu = kept0.shape[0], und0.shape[0]
     kept = np.empty(nk + nu, dtype=np.int64)
@@ -585,30 +589,56 @@ def _witness_step(V, kept0, und0, tau: float, unit: float, tol: Tolerances, solv
     max_drop = np.full(1, -np.inf)
     scan_elsewhere = float(PARALLEL_PICK_POOL) if executor.local_workers > 1 else np.inf
     state = np.empty(MERGE_STATE, dtype=np.int64)
+    scratch = np.empty(nu)
     while n_pool > 0:
         batch = queue.take(_round_size(nk, n_pool), pool_col)
         n = batch.shape[0]
         snapshot = Snapshot(KT, nk, tau, unit, tol.lp_feasibility, use_numba)
         rows = V[und[batch]]
         units = [rows[a:a + WITNESS_UNIT] for a in range(0, n, WITNESS_UNIT)]
-        results = executor.map_groups(decide_units, snapshot, units, work=float(n) * nk * D)
-        decision, bound, B = (np.concatenate([r[k] for r in results]) for k in range(3))
-        decision = decision.astype(np.int64)
-        lps += sum(r[3] for r in results)
-        fallbacks += sum(r[4] for r in results)
+        decision = np.empty(n, dtype=np.int64)
+        bound = np.empty(n)
+        B = np.empty((n, D))
+        decided = witnesses = 0
         state[:] = (0, 0, nk, n_pool, 0)
-        block_best = _NO_COLUMNS
-        while True:
-            at = witness_merge(V, kept, KT, snapshot.n_kept, und, pool, pool_row, pool_col, batch, decision,
-                               bound, B, tau, unit, state, max_drop, block_best, block_best.shape[0],
-                               scan_elsewhere)
-            if at < 0:
-                break
-            block_best = _pick_in_blocks(pool, pool_row, int(state[3]), np.ascontiguousarray(B[at]), executor)
+        with executor.map_groups_in_order(decide_units, snapshot, units, work=float(n) * nk * D) as results:
+            while got := results.take_ready():  # merge what is in while later groups run
+                start, decided = decided, decided + sum(r[0].shape[0] for r in got)
+                decision[start:decided] = _joined(got, 0)
+                bound[start:decided] = _joined(got, 1)
+                start, witnesses = witnesses, witnesses + sum(r[2].shape[0] for r in got)
+                B[start:witnesses] = _joined(got, 2)
+                lps += sum(r[3] for r in got)
+                fallbacks += sum(r[4] for r in got)
+                _merge_decided(V, kept, KT, nk, und, pool, pool_row, pool_col, batch[:decided], decision[:decided],
+                               bound[:decided], B[:witnesses], tau, unit, state, max_drop, scan_elsewhere, scratch,
+                               executor)
+                executor.check_cancelled()
+        if decided != n:
+            raise RuntimeError(f"witness step: {decided} of {n} candidates decided (a bug)")
         nk, n_pool = int(state[2]), int(state[3])
         trouble += int(state[4])
         queue.put(batch[pool_col[batch] >= 0])
     return np.sort(kept[:nk]), lps, trouble, fallbacks, float(max_drop[0])
+
+
+def _joined(results, k):
+    """Field ``k`` of the groups' results, end to end."""
+    return results[0][k] if len(results) == 1 else np.concatenate([r[k] for r in results])
+
+
+def _merge_decided(V, kept, KT, n_snap, und, pool, pool_row, pool_col, batch, decision, bound, B, tau, unit,
+                   state, max_drop, scan_elsewhere, scratch, executor: Executor) -> None:
+    """:func:`~decmdp.core.lp.witness_merge` of the decisions so far (a
+    prefix of the round's, where ``state`` says the merge stands), each
+    large pick scanned in blocks (:func:`_pick_in_blocks`)."""
+    block_best = _NO_COLUMNS
+    while True:
+        at = witness_merge(V, kept, KT, n_snap, und, pool, pool_row, pool_col, batch, decision, bound, B, tau,
+                           unit, state, max_drop, block_best, block_best.shape[0], scan_elsewhere, scratch)
+        if at < 0:
+            return
+        block_best = _pick_in_blocks(pool, pool_row, int(state[3]), np.ascontiguousarray(B[at]), executor)
 
 
 PARALLEL_PICK_POOL = 1_000_000
