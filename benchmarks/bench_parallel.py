@@ -9,9 +9,10 @@ run that clocks every work unit: the work ``W``, the driver's share ``f``
 (outside every work unit and every block of a scan the driver's threads
 share, ``Executor.map_local``: cross-sums, corners, merging the decisions
 of a round, sorting), and the span ``S``, the longest chain of dependent
-work (a map of units or blocks counts its slowest one; the independent
-candidate sets of a stage, which run concurrently, count the slowest).  Greedy scheduling on
-``n`` workers takes at most ``W / n + S``, so ``W / (W / n + S)`` is the
+work (a map of units or blocks counts its slowest one, and the merge of a
+round's decisions only where it overlaps no unit still running; the
+independent candidate sets of a stage, which run concurrently, count the
+slowest).  Greedy scheduling on ``n`` workers takes at most ``W / n + S``, so ``W / (W / n + S)`` is the
 speed-up projected for 2, 8, 32 and 128 workers.  For comparison, Amdahl's
 law with the driver's share as the only serial part: a bound that ignores
 how the units of a round wait for its slowest one.
