@@ -12,10 +12,11 @@ of a round, sorting), and the span ``S``, the longest chain of dependent
 work (a map of units or blocks counts its slowest one, and the merge of a
 round's decisions only where it overlaps no unit still running; the
 independent candidate sets of a stage, which run concurrently, count the
-slowest).  Greedy scheduling on ``n`` workers takes at most ``W / n + S``, so ``W / (W / n + S)`` is the
-speed-up projected for 2, 8, 32 and 128 workers.  For comparison, Amdahl's
-law with the driver's share as the only serial part: a bound that ignores
-how the units of a round wait for its slowest one.
+slowest).  Greedy scheduling on ``n`` workers takes at most ``W / n + S``,
+so ``W / (W / n + S)`` is the speed-up projected for 2, 8, 32 and 128
+workers.  For comparison, Amdahl's law with the driver's share as the only
+serial part: a bound that ignores how the units of a round wait for its
+slowest one.
 
 Problems: two seeded two-player problems, one of the random factored
 family of ``bench_solver.py`` and one with a sparse joint transition (two
@@ -156,15 +157,6 @@ class _InOrderClocked(InOrder):
         self.span = self.wall = 0.0
         self.open = True
         self.since = None  # (clock, span adjustment) since the caller's work began
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
-
-    def __iter__(self):
-        return self
 
     def _callers_work(self) -> None:
         if self.since is not None:

@@ -260,7 +260,7 @@ def action_cross_sum(
         single = partial.shape[0] == 1 or G.shape[0] == 1
         check_raw(partial.shape[0] * G.shape[0])
         last = position == len(order) - 1
-        if last and inner is not None and not prune_last:
+        if last and inner is not None:
             partial, prescription, prov = cross_sum_min(partial, prov, G, sel, D // inner, inner)
             count_generated(partial.shape[0])
             break
@@ -272,7 +272,7 @@ def action_cross_sum(
             prov = np.ascontiguousarray(prov[keep])
         if prune_last or not last:  # an unpruned last set is the caller's to prune and count
             check_limit(partial.shape[0])
-    if inner is not None and not prune_last and prescription is None:  # no branch: the cost alone
+    if inner is not None and prescription is None:  # no branch: the cost alone
         partial, prescription = lifted_min(partial, D // inner, inner)
     successor = np.full((partial.shape[0], n_labels), -1, dtype=np.int64)
     for col, m in enumerate(order):

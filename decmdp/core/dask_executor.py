@@ -137,8 +137,6 @@ class DaskExecutor(Executor):
             finally:
                 with self._lock:
                     self._futures.difference_update(futures)
-                futures.clear()
-                sizes.clear()
 
         return InOrder(list(futures), take=take, end=end, done=lambda future: future.done())
 
