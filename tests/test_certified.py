@@ -306,9 +306,9 @@ def test_warm_up_compiles_every_kernel_a_solve_calls_from_python():
     called_from_python = {
         infinite: ["pointwise_gap"],
         lp: ["witness_units", "witness_merge", "drop_certificate", "pool_best"],
-        crosssum: ["project", "cross_sum", "cross_sum_min", "lifted_min"],
+        crosssum: ["project", "cross_sum", "cross_sum_min_rows", "lifted_min"],
         prune: ["duplicate_filter", "dominance_filter", "dominated_after_sort", "corner_split", "extremes",
-                "rows_as_columns", "row_hashes", "rows_by_part", "mark_repeats", "duplicate_parts"],
+                "rows_as_columns", "row_hashes", "rows_by_part", "mark_repeats", "duplicate_parts", "fill_pool"],
         pointwise: ["best_prescription"]}
     for module, names in called_from_python.items():
         for name in names:

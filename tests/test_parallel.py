@@ -473,13 +473,53 @@ def test_witness_units_decide_the_same_in_any_grouping():
     kept = rng.random((6, 4))
     rows = rng.random((23, 4))
     shared = prune_module.Snapshot(np.ascontiguousarray(kept.T), 6, 1e-9, 1e-15, 1e-12, True)
-    units = [rows[a:a + 5] for a in range(0, 23, 5)]
+    units = [prune_module.Candidates(rows, np.arange(a, min(a + 5, 23))) for a in range(0, 23, 5)]
     together = prune_module.decide_units(shared, units)
     alone = [prune_module.decide_units(shared, [u]) for u in units]
     for k in range(3):
         assert np.array_equal(together[k], np.concatenate([r[k] for r in alone]))
     assert together[3] == sum(r[3] for r in alone) > 0
     assert together[2].shape[0] == np.count_nonzero(together[0] == WITNESS) > 0
+
+
+def test_a_pool_filled_in_blocks_on_threads_is_the_serial_pool():
+    rng = np.random.default_rng(4)
+    V = rng.random((50, 3))
+    und = rng.permutation(50)[:37].astype(np.int64)
+    serial = prune_module._new_pool(V, und, SERIAL)
+    with ThreadExecutor(3) as ex:  # the fixture cuts every fill into blocks of one or two rows
+        threaded = prune_module._new_pool(V, und, ex)
+    for a, b in zip(serial[:3], threaded[:3]):
+        assert np.array_equal(a, b)
+    np.testing.assert_array_equal(serial[0], V[und].T)
+    assert list(serial[3].take(37, serial[2])) == list(threaded[3].take(37, threaded[2])) == list(range(36, -1, -1))
+
+
+def test_candidates_are_gathered_by_their_unit_and_pickled_as_rows():
+    """A unit in the driver's process indexes the prune's rows; pickled for a
+    cluster worker it carries its own rows only, and decides the same."""
+    rng = np.random.default_rng(9)
+    V = rng.random((40, 4))
+    index = np.array([3, 17, 5, 39], dtype=np.int64)
+    unit = prune_module.Candidates(V, index)
+    shipped = pickle.loads(pickle.dumps(unit))
+    assert shipped.index is None and shipped.count == unit.count == 4
+    np.testing.assert_array_equal(shipped.rows(), V[index])
+    shared = prune_module.Snapshot(np.ascontiguousarray(rng.random((6, 4)).T), 6, 1e-9, 1e-15, 1e-12, True)
+    second = prune_module.Candidates(V, np.arange(20, 30))
+    for a, b in zip(prune_module.decide_units(shared, [unit, second]),
+                    prune_module.decide_units(shared, [shipped, pickle.loads(pickle.dumps(second))])):
+        assert np.array_equal(a, b)
+
+
+def test_a_small_round_is_cut_into_more_units(monkeypatch):
+    """Unit sizes depend on the round's size only: full units for a large
+    round, 64 smaller ones of at least 8 candidates for a small one."""
+    monkeypatch.setattr(prune_module, "WITNESS_UNIT", 128)
+    assert (prune_module.ROUND_UNITS, prune_module.MIN_WITNESS_UNIT) == (64, 8)
+    for n, size in [(64 * 128 * 3 + 1, 128), (64 * 128, 128), (64 * 128 - 1, 128), (64 * 40 + 1, 41),
+                    (64 * 40, 40), (64 * 8 + 1, 9), (64 * 8, 8), (100, 8), (1, 8)]:
+        assert prune_module._unit_size(n) == size, n
 
 
 @pytest.mark.parametrize("use_numba", [True, False])
@@ -491,7 +531,7 @@ def test_a_snapshot_reads_and_ships_its_kept_columns_only(use_numba):
     kept = np.ascontiguousarray(rng.random((6, 4)).T)
     buffer = np.full((4, 16), np.nan)
     buffer[:, :6] = kept
-    rows = [rng.random((9, 4))]
+    rows = [prune_module.Candidates(rng.random((9, 4)))]
     compact = prune_module.Snapshot(kept, 6, 1e-9, 1e-15, 1e-12, use_numba)
     in_place = compact._replace(KT=buffer)
     expected = prune_module.decide_units(compact, rows)

@@ -13,10 +13,12 @@ from hypothesis import strategies as st
 from decmdp.core.lp import (
     DROP,
     LP_OPTIMAL,
+    PICK_CHUNK,
     WITNESS,
     _best_in_pool,
     _best_of,
     _leave_pool,
+    _still_witness,
     drop_certificate,
     pool_best,
     witness_decide,
@@ -307,6 +309,43 @@ def test_a_pick_is_the_best_undecided_row_whatever_left_the_pool(n, d, block, se
 
 
 @SETTINGS
+@given(st.integers(1, 3), st.integers(0, 2**32 - 1))
+def test_a_pick_across_chunks_is_the_best_row_of_any_range(chunks, seed):
+    """A pick prices the pool PICK_CHUNK columns at a time; across chunk
+    boundaries it still finds the best row (ties broken as in a single
+    scan), over the whole pool and over any range of it."""
+    rng = np.random.default_rng(seed)
+    n, d = chunks * PICK_CHUNK + int(rng.integers(0, PICK_CHUNK)), int(rng.integers(1, 6))
+    rows = rng.integers(0, 3, size=(n, d)).astype(float)
+    pool = np.ascontiguousarray(rows.T)
+    pool_row = rng.permutation(n).astype(np.int64)  # positions in any order: the last tie-break
+    for _ in range(4):
+        b = rng.integers(0, 3, size=d) / 4.0
+        lo, hi = sorted(int(x) for x in rng.choice(n + 1, 2, replace=False))
+        key = [(float(rows[c] @ b), tuple(rows[c]), pool_row[c]) for c in range(n)]
+        assert _best_in_pool(pool, pool_row, n, b, np.empty(PICK_CHUNK)) == pool_row[min(range(n), key=key.__getitem__)]
+        assert pool_best(pool, pool_row, lo, hi, b) == min(range(lo, hi), key=key.__getitem__)
+
+
+@SETTINGS
+@given(st.integers(0, 6), st.integers(0, 6), st.integers(0, 2**32 - 1))
+def test_a_witness_priced_again_keeps_its_margin_only_against_every_added_vector(n_snap, added, seed):
+    """The merge's repricing stops at the first added vector that refutes a
+    witness; it decides as the full minimum over them does."""
+    rng = np.random.default_rng(seed)
+    d = int(rng.integers(1, 5))
+    KT = rng.integers(0, 4, size=(d, n_snap + added)).astype(float)
+    V = rng.integers(0, 4, size=(3, d)).astype(float)
+    B = rng.integers(0, 3, size=(2, d)) / 4.0
+    threshold = 0.25 * int(rng.integers(-2, 3))
+    for w in range(3):
+        for bq in range(2):
+            for margin in (-np.inf, threshold, threshold + 0.5, np.inf):
+                full = min([margin] + [float(B[bq] @ (KT[:, c] - V[w])) for c in range(n_snap, n_snap + added)])
+                assert _still_witness(V, KT, n_snap, n_snap + added, B, bq, w, margin, threshold) == (full > threshold)
+
+
+@SETTINGS
 @given(st.integers(1, 80), st.integers(0, 2**32 - 1))
 def test_the_witness_queue_hands_out_undecided_positions_in_test_order(n, seed):
     """Against a list: a round takes the first undecided positions, picks
@@ -316,7 +355,8 @@ def test_the_witness_queue_hands_out_undecided_positions_in_test_order(n, seed):
 
     rng = np.random.default_rng(seed)
     pool_col = np.arange(n)  # >= 0: undecided
-    queue, model = _Queue(np.arange(n - 1, -1, -1)), list(range(n - 1, -1, -1))
+    items = np.concatenate([np.arange(n - 1, -1, -1), np.full(n, -1)])
+    queue, model = _Queue(items, n), list(range(n - 1, -1, -1))
     while model:
         size = int(rng.integers(1, len(model) + 1))
         batch = queue.take(size, pool_col)

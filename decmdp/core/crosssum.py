@@ -33,8 +33,9 @@ A cross-sum with a one-row side is a translation, which keeps a pruned set
 pruned, so it is not pruned again.  Finally ``alpha(s) = min_l q(s, l)`` and
 ``prescription(s) = argmin_l`` (lowest ``l`` on ties), see :func:`lifted_min`;
 when the last partial sum is not pruned in the lifted space,
-:func:`cross_sum_min` forms that minimum as it adds, so the largest lifted
-set of the chain is never stored.
+:func:`cross_sum_min_rows` forms that minimum as it adds, so the largest
+lifted set of the chain is never stored, and the minimum is pruned in ``S``
+space before the prescription and successors of its kept rows are formed.
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ from typing import Callable, NamedTuple
 import numpy as np
 
 from decmdp._numba import kernel
+from decmdp.core.executors import SERIAL, Executor
 
 
 @kernel
@@ -101,44 +103,46 @@ def cross_sum(P, prov, G, sel):  # pragma: no cover - numba
 
 
 @kernel
-def cross_sum_min(P, prov, G, sel, S, L):  # pragma: no cover - numba
-    """:func:`lifted_min` of :func:`cross_sum`, without building the cross-sum.
+def cross_sum_min_rows(P, G, S, L, lo, hi, alpha):  # pragma: no cover - numba
+    """Rows ``i * ng + j`` for ``lo <= i < hi`` of :func:`lifted_min` of
+    :func:`cross_sum` (``ng = G.shape[0]``), into ``alpha``
+    (float64[np * ng, S]), without building the cross-sum.
 
     The lifted sum ``P[i] + G[j]`` (``S * L`` components) is minimized over
-    ``l`` as it is formed, so only the ``S``-component result is stored.
-    The same numbers bit for bit as ``lifted_min(cross_sum(...)[0], S, L)``.
-    Trusted input.
-
-    Returns
-    -------
-    alpha : float64[np * ng, S]
-    prescription : int64[np * ng, S]
-    out_prov : int64[np * ng, c + 1]
-        As for :func:`lifted_min` and :func:`cross_sum`.
+    ``l`` as it is formed: the same numbers bit for bit as
+    ``lifted_min(cross_sum(...)[0], S, L)[0]``.  Trusted input.
     """
-    n_p = P.shape[0]
     ng = G.shape[0]
-    c = prov.shape[1]
-    alpha = np.empty((n_p * ng, S))
-    presc = np.empty((n_p * ng, S), dtype=np.int64)
-    out_prov = np.empty((n_p * ng, c + 1), dtype=np.int64)
-    for i in range(n_p):
+    for i in range(lo, hi):
         for j in range(ng):
             r = i * ng + j
             for s in range(S):
                 best = P[i, s * L] + G[j, s * L]
-                arg = 0
                 for l in range(1, L):
                     x = P[i, s * L + l] + G[j, s * L + l]
                     if x < best:
                         best = x
-                        arg = l
                 alpha[r, s] = best
-                presc[r, s] = arg
-            for q in range(c):
-                out_prov[r, q] = prov[i, q]
-            out_prov[r, c] = sel[j]
-    return alpha, presc, out_prov
+
+
+CROSS_BLOCK_ENTRIES = 1 << 20
+"""Lifted entries (rows times components) per block of a pointwise minimum
+of a cross-sum formed on the driver's threads (about a millisecond)."""
+
+
+def _cross_sum_min(P, G, S: int, L: int, executor: Executor) -> np.ndarray:
+    """:func:`cross_sum_min_rows` of every row, in blocks of rows of ``P``
+    on the driver's threads (:meth:`~decmdp.core.executors.Executor.map_local`)."""
+    n_p, ng = P.shape[0], G.shape[0]
+    alpha = np.empty((n_p * ng, S))
+    step = max(1, CROSS_BLOCK_ENTRIES // max(1, ng * S * L))
+    executor.map_local(_cross_min_block, (P, G, S, L, alpha), [(a, min(a + step, n_p)) for a in range(0, n_p, step)])
+    return alpha
+
+
+def _cross_min_block(shared, block):
+    P, G, S, L, alpha = shared
+    cross_sum_min_rows(P, G, S, L, block[0], block[1], alpha)
 
 
 @kernel
@@ -177,8 +181,8 @@ class ActionQ(NamedTuple):
     Attributes
     ----------
     q : float64[n, S * L]
-        Pruned lifted vectors (with ``inner``: their unpruned pointwise
-        minimum over the inner action, float64[n, S]).
+        Pruned lifted vectors (with ``inner``: the pointwise minimum over
+        the inner action of the last cross-sum, pruned, float64[n, S]).
     successor : int64[n, n_labels]
         Local successor index per label, -1 for labels without a branch.
     prescription : int64[n, S] or None
@@ -206,6 +210,7 @@ def action_cross_sum(
     check_raw: Callable[[int], None] = lambda n: None,
     prune_last: bool = True,
     inner: int | None = None,
+    executor: Executor = SERIAL,
 ) -> ActionQ:
     """``Q(y, a)`` by incremental pruning in the lifted space.
 
@@ -233,14 +238,20 @@ def action_cross_sum(
         a limit (bounds memory).
     prune_last : bool, default True
         Prune the last cross-sum too.  A caller that reduces the result
-        further (the pointwise min over ``l``, then a prune in ``S`` space,
-        which drops everything a lifted prune would) passes False: the last
-        prune in the larger lifted space would be work done twice.
+        further passes False: with ``inner``, the reduction is done here;
+        without, the caller's (the last prune in the lifted space would be
+        work done twice).
     inner : int, optional
         With ``prune_last`` False: the number ``L`` of inner actions.  The
         result is then the pointwise minimum over ``l`` of the last
-        cross-sum (:func:`cross_sum_min`; the lifted set itself is never
-        built) and its prescription.
+        cross-sum, formed as it is added (the lifted set itself is never
+        built), pruned in ``S`` space (which drops everything a lifted prune
+        would), with its prescription; the prescription and successors are
+        formed for the kept rows only.
+    executor : Executor, optional
+        Its :meth:`~decmdp.core.executors.Executor.map_local` forms the
+        minimum of a large last cross-sum in blocks on the driver's threads
+        (the same numbers).
     """
     if inner is not None and prune_last:
         raise ValueError("action_cross_sum: inner needs prune_last=False (the minimum is of the unpruned last sum)")
@@ -261,8 +272,14 @@ def action_cross_sum(
         check_raw(partial.shape[0] * G.shape[0])
         last = position == len(order) - 1
         if last and inner is not None:
-            partial, prescription, prov = cross_sum_min(partial, prov, G, sel, D // inner, inner)
-            count_generated(partial.shape[0])
+            alpha = _cross_sum_min(partial, G, D // inner, inner, executor)
+            count_generated(alpha.shape[0])
+            keep = prune(alpha)
+            check_limit(keep.shape[0])
+            i, j = np.divmod(keep, G.shape[0])
+            _, prescription = lifted_min(np.ascontiguousarray(partial[i] + G[j]), D // inner, inner)
+            partial = np.ascontiguousarray(alpha[keep])
+            prov = np.concatenate([prov[i], sel[j, None]], axis=1)
             break
         partial, prov = cross_sum(partial, prov, G, sel)
         count_generated(partial.shape[0])
@@ -272,8 +289,9 @@ def action_cross_sum(
             prov = np.ascontiguousarray(prov[keep])
         if prune_last or not last:  # an unpruned last set is the caller's to prune and count
             check_limit(partial.shape[0])
-    if inner is not None and prescription is None:  # no branch: the cost alone
+    if inner is not None and prescription is None:  # no branch: the cost alone (one row: nothing to prune)
         partial, prescription = lifted_min(partial, D // inner, inner)
+        check_limit(partial.shape[0])
     successor = np.full((partial.shape[0], n_labels), -1, dtype=np.int64)
     for col, m in enumerate(order):
         successor[:, labels[m]] = prov[:, col]

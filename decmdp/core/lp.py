@@ -735,8 +735,8 @@ def witness_merge(V, kept, KT, n_snap, und, pool, pool_row, pool_col, batch, dec
     zero, the kept count, the pool size and zero for a new round.  ``max_drop``
     (float64[1]) is the largest certified bound of the rows dropped
     (``-inf`` when none), carried across calls.  ``scratch`` is a float64
-    buffer of at least the pool's size, for the values of a pick (allocated
-    once per prune: a round may be applied in several calls).
+    buffer of at least ``min(pool size, PICK_CHUNK)`` entries, for the
+    values of a pick.
 
     Returns
     -------
@@ -768,7 +768,7 @@ def witness_merge(V, kept, KT, n_snap, und, pool, pool_row, pool_col, batch, dec
         elif n_block_best > 0:  # resuming at the witness whose pick was scanned
             j = _best_of(pool, pool_row, block_best, n_block_best, B[bq])
             n_block_best = 0
-        elif _repriced(V, KT, n_snap, nk, B, bq, und[p], bound[q]) > threshold:
+        elif _still_witness(V, KT, n_snap, nk, B, bq, und[p], bound[q], threshold):
             if n_pool * D >= scan_elsewhere:
                 state[0], state[1], state[2], state[3], state[4] = q, nw, nk, n_pool, doubts
                 return bq
@@ -786,24 +786,29 @@ def witness_merge(V, kept, KT, n_snap, und, pool, pool_row, pool_col, batch, dec
 
 
 @kernel
-def _repriced(V, KT, n_snap, nk, B, bq, w, margin):  # pragma: no cover - numba
-    """The margin of witness ``B[bq]`` for row ``w`` of ``V``, priced again
-    against the kept vectors ``KT[:, n_snap:nk]`` added since the snapshot."""
+def _still_witness(V, KT, n_snap, nk, B, bq, w, margin, threshold):  # pragma: no cover - numba
+    """Whether witness ``B[bq]`` for row ``w`` of ``V`` (margin ``margin``
+    against the snapshot) keeps a margin above ``threshold`` against the
+    kept vectors ``KT[:, n_snap:nk]`` added since the snapshot.  The newest
+    are priced first (the likeliest to refute it) and the scan stops at the
+    first that does."""
+    if margin <= threshold:
+        return False
     D = V.shape[1]
-    for c in range(n_snap, nk):
+    for c in range(nk - 1, n_snap - 1, -1):
         s = 0.0
         for i in range(D):
             s += B[bq, i] * (KT[i, c] - V[w, i])
-        if s < margin:
-            margin = s
-    return margin
+        if s <= threshold:
+            return False
+    return True
 
 
 @kernel
 def pool_best(pool, pool_row, lo, hi, b):  # pragma: no cover - numba
     """The best of the pool columns ``lo .. hi - 1`` at ``b`` (order of
     :func:`_ranks_before`): one block of a parallel pick for :func:`witness_merge`."""
-    return _best_column(pool, pool_row, lo, hi, b, np.empty(hi - lo))
+    return _best_column(pool, pool_row, lo, hi, b, np.empty(min(hi - lo, PICK_CHUNK)))
 
 
 @kernel
@@ -845,22 +850,35 @@ def _best_in_pool(pool, pool_row, n_pool, b, vals):  # pragma: no cover - numba
     return pool_row[_best_column(pool, pool_row, 0, n_pool, b, vals)]
 
 
+PICK_CHUNK = 512
+"""Columns a pick prices at a time: their values stay in the L1 cache while
+every component adds to them, so the pool is read once."""
+
+
 @kernel
 def _best_column(LT, order, lo, hi, b, vals):  # pragma: no cover - numba
     """The best of the columns ``lo .. hi - 1`` (``hi > lo``) of ``LT`` at ``b``
-    (order of :func:`_ranks_before`); ``vals`` is scratch of ``hi - lo`` entries."""
-    n = hi - lo
-    for r in range(n):
-        vals[r] = 0.0
-    for i in range(LT.shape[0]):
-        bi = b[i]
-        if bi != 0.0:
-            row = LT[i, lo:hi]
-            for r in range(n):
-                vals[r] += bi * row[r]
-    best = 0
-    for r in range(1, n):
-        if vals[r] <= vals[best] and (vals[r] < vals[best] or _ranks_before(LT, order, vals[r], vals[best],
-                                                                          lo + r, lo + best)):
-            best = r
-    return lo + best
+    (order of :func:`_ranks_before`); ``vals`` is scratch of at least
+    ``min(hi - lo, PICK_CHUNK)`` entries."""
+    best = lo
+    best_val = 0.0
+    for start in range(lo, hi, PICK_CHUNK):
+        n = min(PICK_CHUNK, hi - start)
+        for r in range(n):
+            vals[r] = 0.0
+        for i in range(LT.shape[0]):
+            bi = b[i]
+            if bi != 0.0:
+                row = LT[i, start:start + n]
+                for r in range(n):
+                    vals[r] += bi * row[r]
+        r0 = 0
+        if start == lo:
+            best_val = vals[0]
+            r0 = 1
+        for r in range(r0, n):
+            if vals[r] <= best_val and (vals[r] < best_val or _ranks_before(LT, order, vals[r], best_val,
+                                                                          start + r, best)):
+                best = start + r
+                best_val = vals[r]
+    return best

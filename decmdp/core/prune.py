@@ -51,7 +51,8 @@ thread, threads, or a Dask cluster) and combined in a fixed order:
   sorted by row sum, is checked in blocks of :data:`DOMINANCE_UNIT` rows
   against the rows before them;
 * witness step: each round takes the last ``_round_size(kept, undecided)``
-  undecided vectors, decides them in units of :data:`WITNESS_UNIT` against
+  undecided vectors, decides them in units of :data:`WITNESS_UNIT`
+  (:func:`_unit_size`: a small round in smaller units) against
   the kept set as it was at the start of the round (a drop proven against
   a subset of the final kept set holds against the final set), and
   applies the decisions in candidate order, each group of units as it
@@ -60,12 +61,12 @@ thread, threads, or a Dask cluster) and combined in a fixed order:
   against the vectors the round has added so far: a refuted witness adds
   nothing and its vector is tested again in the next round.
 
-Two scans of data that lives on the driver run on the driver's own threads
+Work on data that lives on the driver runs on the driver's own threads
 (:meth:`~decmdp.core.executors.Executor.map_local`) when there are several
-and the data is large, with the same answer: a pick of the merge scans the
-undecided rows in blocks (:data:`PARALLEL_PICK_POOL`), and the duplicate
-filter hashes in blocks and marks its parts side by side
-(:data:`PARALLEL_DUPLICATE_ROWS`).
+and the data is large, with the same answer: the witness step's array of
+undecided rows is filled and a pick of the merge scans it in blocks
+(:data:`PARALLEL_PICK_POOL`), and the duplicate filter hashes in blocks
+and marks its parts side by side (:data:`PARALLEL_DUPLICATE_ROWS`).
 """
 
 from __future__ import annotations
@@ -77,7 +78,7 @@ import numpy as np
 from decmdp._numba import kernel
 from decmdp.common import Choice
 from decmdp.core.executors import SERIAL, Executor
-from decmdp.core.lp import (DOUBT, MERGE_STATE, WITNESS, pool_best, witness_decide_highs, witness_merge,
+from decmdp.core.lp import (DOUBT, MERGE_STATE, PICK_CHUNK, WITNESS, pool_best, witness_decide_highs, witness_merge,
                             witness_units)
 from decmdp.tolerances import DEFAULT_TOLERANCES, FLOAT64_UNIT_ROUNDOFF, Tolerances
 
@@ -489,6 +490,26 @@ many rows first; the union of their survivors is then checked in blocks of
 DOMINANCE_UNIT = 1024
 
 
+ROUND_UNITS = 64
+"""A round of fewer than this many times :data:`WITNESS_UNIT` candidates is
+cut into this many smaller units (:func:`_unit_size`)."""
+
+MIN_WITNESS_UNIT = 8
+"""The fewest candidates per unit of a small round."""
+
+
+def _unit_size(n: int) -> int:
+    """Candidates per work unit of a round of ``n``.
+
+    :data:`WITNESS_UNIT`, but a small round is cut into :data:`ROUND_UNITS`
+    units of at least :data:`MIN_WITNESS_UNIT`: its slowest unit is what the
+    next round waits for, and an executor groups consecutive units into one
+    task anyway.  A smaller unit costs a few LPs, since each unit starts
+    without a warm start.  A function of the data only.
+    """
+    return min(WITNESS_UNIT, max(MIN_WITNESS_UNIT, -(-n // ROUND_UNITS)))
+
+
 def _round_size(n_kept: int, n_pending: int) -> int:
     """Candidates decided against one snapshot of the kept set.
 
@@ -526,11 +547,47 @@ class Snapshot(NamedTuple):
         return Snapshot, (np.ascontiguousarray(self.KT[:, :self.n_kept]),) + tuple(self[1:])
 
 
+class Candidates:
+    """The candidate rows of one work unit: rows ``index`` of ``V``
+    (float64[N, D]; all of them when ``index`` is None).
+
+    In the driver's process the unit gathers its rows itself, on the thread
+    that runs it, not on the driver's; pickled for a cluster task it
+    carries its gathered rows only.
+    """
+
+    __slots__ = ("V", "index")
+
+    def __init__(self, V: np.ndarray, index: np.ndarray | None = None) -> None:
+        self.V, self.index = V, index
+
+    @property
+    def count(self) -> int:
+        return self.V.shape[0] if self.index is None else self.index.shape[0]
+
+    def rows(self) -> np.ndarray:
+        return self.V if self.index is None else self.V[self.index]
+
+    def __reduce__(self):
+        return Candidates, (self.rows(),)
+
+
+def _gathered(units) -> np.ndarray:
+    """The rows of consecutive units end to end (one gather when they index
+    the same array)."""
+    first = units[0]
+    if len(units) == 1:
+        return first.rows()
+    if all(u.index is not None and u.V is first.V for u in units):
+        return first.V[np.concatenate([u.index for u in units])]
+    return np.concatenate([u.rows() for u in units])
+
+
 def decide_units(shared: Snapshot, units):
     """A group of consecutive work units of one round, in one kernel call.
 
-    ``shared`` is the round's :class:`Snapshot`; ``units`` are the candidate
-    rows of each unit (float64[n_u, D]), so a task sent to a cluster worker
+    ``shared`` is the round's :class:`Snapshot`; ``units`` are the
+    :class:`Candidates` of each unit, so a task sent to a cluster worker
     carries its own candidates only.  The numba LP decides first
     (:func:`~decmdp.core.lp.witness_units`) and HiGHS decides what it cannot
     prove.
@@ -545,9 +602,9 @@ def decide_units(shared: Snapshot, units):
         HiGHS-fallback counts.
     """
     KT, n_kept, tau, unit, feasibility, use_numba = shared
-    group = units[0] if len(units) == 1 else np.concatenate(units)
+    group = _gathered(units)
     starts = np.zeros(len(units) + 1, dtype=np.int64)
-    np.cumsum([rows.shape[0] for rows in units], out=starts[1:])
+    np.cumsum([u.count for u in units], out=starts[1:])
     n, D = group.shape
     decision = np.full(n, DOUBT, dtype=np.int64)
     bound = np.zeros(n)
@@ -567,7 +624,7 @@ def decide_units(shared: Snapshot, units):
 def _witness_step(V, kept0, und0, tau: float, unit: float, tol: Tolerances, solver: LPSolver,
                   executor: Executor):
     """The Lark/White loop in rounds: the next pending candidates, in fixed
-    units of :data:`WITNESS_UNIT`, are decided against a snapshot of the kept
+    units (:func:`_unit_size`), are decided against a snapshot of the kept
     set (in parallel) and :func:`~decmdp.core.lp.witness_merge` applies the
     decisions in candidate order, group by group as the groups finish;
     candidates still undecided go to the end of the queue.  Returns
@@ -579,23 +636,21 @@ def _witness_step(V, kept0, und0, tau: float, unit: float, tol: Tolerances, solv
     KT = np.empty((D, nk + nu))
     KT[:, :nk] = rows_as_columns(V, kept0)
     und = und0
-    pool = rows_as_columns(V, und)
-    pool_row = np.arange(nu, dtype=np.int64)
-    pool_col = np.arange(nu, dtype=np.int64)
+    pool, pool_row, pool_col, queue = _new_pool(V, und, executor)
     n_pool = nu
-    queue = _Queue(np.arange(nu - 1, -1, -1, dtype=np.int64))  # positions in und, in test order
     use_numba = solver is LPSolver.NUMBA
     lps = trouble = fallbacks = 0
     max_drop = np.full(1, -np.inf)
     scan_elsewhere = float(PARALLEL_PICK_POOL) if executor.local_workers > 1 else np.inf
     state = np.empty(MERGE_STATE, dtype=np.int64)
-    scratch = np.empty(nu)
+    scratch = np.empty(min(nu, PICK_CHUNK))
     while n_pool > 0:
         batch = queue.take(_round_size(nk, n_pool), pool_col)
         n = batch.shape[0]
         snapshot = Snapshot(KT, nk, tau, unit, tol.lp_feasibility, use_numba)
-        rows = V[und[batch]]
-        units = [rows[a:a + WITNESS_UNIT] for a in range(0, n, WITNESS_UNIT)]
+        candidates = und[batch]
+        size = _unit_size(n)
+        units = [Candidates(V, candidates[a:a + size]) for a in range(0, n, size)]
         decision = np.empty(n, dtype=np.int64)
         bound = np.empty(n)
         B = np.empty((n, D))
@@ -666,6 +721,40 @@ def _pick_unit(shared, block):
     return pool_best(pool, pool_row, block[0], block[1], b)
 
 
+def _new_pool(V, und, executor: Executor):
+    """The pool of a witness step (every undecided row, as columns, with its
+    maps ``pool_row`` and ``pool_col``) and its queue, in the last position
+    first; filled in blocks on the driver's threads for a large pool."""
+    nu, D = und.shape[0], V.shape[1]
+    pool = np.empty((D, nu))
+    pool_row = np.empty(nu, dtype=np.int64)
+    pool_col = np.empty(nu, dtype=np.int64)
+    queue = np.empty(2 * nu, dtype=np.int64)
+    step = nu if nu * D < PARALLEL_PICK_POOL else max(1, PICK_BLOCK_ENTRIES // D)
+    executor.map_local(_fill_pool_unit, (V, und, pool, pool_row, pool_col, queue),
+                       [(a, min(a + step, nu)) for a in range(0, nu, step)])
+    return pool, pool_row, pool_col, _Queue(queue, nu)
+
+
+def _fill_pool_unit(shared, block):
+    fill_pool(*shared[:2], block[0], block[1], *shared[2:])
+
+
+@kernel
+def fill_pool(V, und, lo, hi, pool, pool_row, pool_col, queue):  # pragma: no cover - numba
+    """Positions ``lo .. hi - 1`` of a new pool (:func:`_new_pool`): row
+    ``und[p]`` of ``V`` as column ``p``, ``pool_row[p] = pool_col[p] = p``,
+    and ``p`` at ``queue[nu - 1 - p]``.  Trusted input."""
+    nu = und.shape[0]
+    for p in range(lo, hi):
+        r = und[p]
+        for i in range(V.shape[1]):
+            pool[i, p] = V[r, i]
+        pool_row[p] = p
+        pool_col[p] = p
+        queue[nu - 1 - p] = p
+
+
 class _Queue:
     """The undecided positions of a witness step, in test order.
 
@@ -674,10 +763,10 @@ class _Queue:
     so a round costs the size of its batch, not of the queue.
     """
 
-    def __init__(self, positions: np.ndarray) -> None:
-        n = positions.shape[0]
-        self.items = np.empty(2 * n, dtype=np.int64)
-        self.items[:n] = positions
+    def __init__(self, items: np.ndarray, n: int) -> None:
+        """``items[:n]`` are the positions in test order; ``items`` holds
+        ``2 n``."""
+        self.items = items
         self.head, self.tail = 0, n
 
     def take(self, size: int, pool_col: np.ndarray) -> np.ndarray:

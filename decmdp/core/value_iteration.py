@@ -183,7 +183,7 @@ def _action_sets(data, cost_t, y, a, nxt: StageValue, method: Method, st: _Stage
 
     def cross(chain, cost_row, projections, prune_last=True, inner=None):
         return action_cross_sum(cost_row, projections, successors, labels, data.n_labels, chain.prune,
-                                st.count_generated, st.check_limit, st.check_raw, prune_last, inner)
+                                st.count_generated, st.check_limit, st.check_raw, prune_last, inner, st.executor)
 
     if method is Method.LIFTED:
         chain = _Chain(st)
@@ -191,9 +191,7 @@ def _action_sets(data, cost_t, y, a, nxt: StageValue, method: Method, st: _Stage
             aq = cross(chain, cost_t[y, a].reshape(S), [proj[k] for k in ks])
             return [(aq.q, a, np.zeros(aq.q.shape, dtype=np.int64), aq.successor)], chain.error
         aq = cross(chain, cost_t[y, a].reshape(S * L), [proj[k] for k in ks], prune_last=False, inner=L)
-        keep = chain.prune(aq.q)
-        st.check_limit(keep.shape[0])
-        return [(aq.q[keep], a, aq.prescription[keep], aq.successor[keep])], chain.error
+        return [(aq.q, a, aq.prescription, aq.successor)], chain.error
     ar = np.arange(S)
     sets, worst = [], 0.0
     for g in itertools.product(range(L), repeat=S):
