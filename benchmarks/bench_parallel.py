@@ -14,7 +14,10 @@ round's decisions only where it overlaps no unit still running; the
 independent candidate sets of a stage, which run concurrently, count the
 slowest).  Greedy scheduling on ``n`` workers takes at most ``W / n + S``,
 so ``W / (W / n + S)`` is the speed-up projected for 2, 8, 32 and 128
-workers.  For comparison, Amdahl's law with the driver's share as the only
+workers.  A scan in blocks on the driver's threads counts its slowest
+block, as with ``jobs=n`` on one machine of ``n`` cores; on a cluster whose
+driver has fewer cores, those scans (picks, filling a prune's pool, the
+duplicate filter, the minimum of a chain's last cross-sum) take longer.  For comparison, Amdahl's law with the driver's share as the only
 serial part: a bound that ignores how the units of a round wait for its
 slowest one.
 

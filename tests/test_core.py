@@ -249,7 +249,7 @@ def test_cross_sum_min_is_the_minimum_of_the_cross_sum_bit_for_bit(n_p, n_g, S, 
         cross_sum_min_rows(P, G, S, L, a, min(a + block, n_p), alpha)
     assert np.array_equal(alpha, want)
     with ThreadExecutor(3) as ex:
-        assert np.array_equal(_cross_sum_min(P, G, S, L, ex), want)
+        assert np.array_equal(_cross_sum_min(P, G, S, L, ex, block_entries=block * n_g * S * L), want)
 
 
 @SETTINGS
@@ -259,13 +259,16 @@ def test_a_chain_with_its_inner_minimum_is_the_pruned_minimum_of_the_unpruned_ch
     cost = rng.normal(size=S * L)
     projs = [rng.random((S, L, S)) for _ in range(n_branches)]
     succs = [rng.normal(size=(rng.integers(1, 4), S)) for _ in range(n_branches)]
-    args = (cost, projs, succs, list(range(n_branches)), n_branches, prune, lambda n: None, lambda n: None)
+    told = []
+    args = (cost, projs, succs, list(range(n_branches)), n_branches, prune, lambda n: None, told.append)
     lifted = action_cross_sum(*args, prune_last=False)
+    told.clear()
     fused = action_cross_sum(*args, prune_last=False, inner=L)
     alpha, presc = lifted_min(lifted.q, S, L)
     keep = prune(alpha) if n_branches else np.arange(1)
     assert np.array_equal(fused.q, alpha[keep]) and np.array_equal(fused.prescription, presc[keep])
     assert np.array_equal(fused.successor, lifted.successor[keep]) and lifted.prescription is None
+    assert told[-1] == keep.shape[0]  # the limit is checked on the pruned minimum, the set kept
 
 
 # ------------------------------------------------------------ golden, API

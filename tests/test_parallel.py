@@ -17,6 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import decmdp
+import decmdp.core.crosssum as crosssum_module
 import decmdp.core.executors as executors_module
 import decmdp.core.prune as prune_module
 from decmdp.core.executors import SERIAL, Cancelled, Executor, ThreadExecutor, make_executor
@@ -74,6 +75,7 @@ def tiny_units(monkeypatch):
     monkeypatch.setattr(prune_module, "PICK_BLOCK_ENTRIES", 5)
     monkeypatch.setattr(prune_module, "PARALLEL_DUPLICATE_ROWS", 1)  # duplicates hashed in blocks, too
     monkeypatch.setattr(prune_module, "HASH_BLOCK_ROWS", 3)
+    monkeypatch.setattr(crosssum_module, "CROSS_BLOCK_ENTRIES", 1)  # a block per row of a chain's last minimum
 
 
 def _same_solution(a, b) -> None:
@@ -487,7 +489,7 @@ def test_a_pool_filled_in_blocks_on_threads_is_the_serial_pool():
     V = rng.random((50, 3))
     und = rng.permutation(50)[:37].astype(np.int64)
     serial = prune_module._new_pool(V, und, SERIAL)
-    with ThreadExecutor(3) as ex:  # the fixture cuts every fill into blocks of one or two rows
+    with ThreadExecutor(3) as ex:  # the fixture cuts the fill into blocks of one row
         threaded = prune_module._new_pool(V, und, ex)
     for a, b in zip(serial[:3], threaded[:3]):
         assert np.array_equal(a, b)

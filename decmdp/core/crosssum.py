@@ -130,12 +130,13 @@ CROSS_BLOCK_ENTRIES = 1 << 20
 of a cross-sum formed on the driver's threads (about a millisecond)."""
 
 
-def _cross_sum_min(P, G, S: int, L: int, executor: Executor) -> np.ndarray:
+def _cross_sum_min(P, G, S: int, L: int, executor: Executor, block_entries: int = CROSS_BLOCK_ENTRIES) -> np.ndarray:
     """:func:`cross_sum_min_rows` of every row, in blocks of rows of ``P``
-    on the driver's threads (:meth:`~decmdp.core.executors.Executor.map_local`)."""
+    (about ``block_entries`` lifted entries each) on the driver's threads
+    (:meth:`~decmdp.core.executors.Executor.map_local`)."""
     n_p, ng = P.shape[0], G.shape[0]
     alpha = np.empty((n_p * ng, S))
-    step = max(1, CROSS_BLOCK_ENTRIES // max(1, ng * S * L))
+    step = max(1, block_entries // max(1, ng * S * L))
     executor.map_local(_cross_min_block, (P, G, S, L, alpha), [(a, min(a + step, n_p)) for a in range(0, n_p, step)])
     return alpha
 
@@ -232,7 +233,8 @@ def action_cross_sum(
         Told the size of every set produced before pruning.
     check_limit : callable
         Told the size of every pruned partial cross-sum (not of the last one
-        when ``prune_last`` is False); raises past a limit.
+        when ``prune_last`` is False, unless ``inner`` is given: then of its
+        pruned minimum); raises past a limit.
     check_raw : callable, optional
         Told the size of every raw cross-sum before it is built; raises past
         a limit (bounds memory).
@@ -289,9 +291,9 @@ def action_cross_sum(
             prov = np.ascontiguousarray(prov[keep])
         if prune_last or not last:  # an unpruned last set is the caller's to prune and count
             check_limit(partial.shape[0])
-    if inner is not None and prescription is None:  # no branch: the cost alone (one row: nothing to prune)
+    if inner is not None and prescription is None:  # no branch: the cost alone, one row
         partial, prescription = lifted_min(partial, D // inner, inner)
-        check_limit(partial.shape[0])
+        check_limit(prune(partial).shape[0])  # it stays; the prune checks time and cancellation as any does
     successor = np.full((partial.shape[0], n_labels), -1, dtype=np.int64)
     for col, m in enumerate(order):
         successor[:, labels[m]] = prov[:, col]

@@ -792,7 +792,7 @@ def _still_witness(V, KT, n_snap, nk, B, bq, w, margin, threshold):  # pragma: n
     kept vectors ``KT[:, n_snap:nk]`` added since the snapshot.  The newest
     are priced first (the likeliest to refute it) and the scan stops at the
     first that does."""
-    if margin <= threshold:
+    if not margin > threshold:
         return False
     D = V.shape[1]
     for c in range(nk - 1, n_snap - 1, -1):

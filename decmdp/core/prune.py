@@ -492,7 +492,7 @@ DOMINANCE_UNIT = 1024
 
 ROUND_UNITS = 64
 """A round of fewer than this many times :data:`WITNESS_UNIT` candidates is
-cut into this many smaller units (:func:`_unit_size`)."""
+cut into at most this many smaller units (:func:`_unit_size`)."""
 
 MIN_WITNESS_UNIT = 8
 """The fewest candidates per unit of a small round."""
@@ -501,8 +501,8 @@ MIN_WITNESS_UNIT = 8
 def _unit_size(n: int) -> int:
     """Candidates per work unit of a round of ``n``.
 
-    :data:`WITNESS_UNIT`, but a small round is cut into :data:`ROUND_UNITS`
-    units of at least :data:`MIN_WITNESS_UNIT`: its slowest unit is what the
+    :data:`WITNESS_UNIT`, but a small round is cut into at most
+    :data:`ROUND_UNITS` units of at least :data:`MIN_WITNESS_UNIT`: its slowest unit is what the
     next round waits for, and an executor groups consecutive units into one
     task anyway.  A smaller unit costs a few LPs, since each unit starts
     without a warm start.  A function of the data only.
@@ -730,7 +730,7 @@ def _new_pool(V, und, executor: Executor):
     pool_row = np.empty(nu, dtype=np.int64)
     pool_col = np.empty(nu, dtype=np.int64)
     queue = np.empty(2 * nu, dtype=np.int64)
-    step = nu if nu * D < PARALLEL_PICK_POOL else max(1, PICK_BLOCK_ENTRIES // D)
+    step = max(1, nu) if nu * D < PARALLEL_PICK_POOL else max(1, PICK_BLOCK_ENTRIES // D)
     executor.map_local(_fill_pool_unit, (V, und, pool, pool_row, pool_col, queue),
                        [(a, min(a + step, nu)) for a in range(0, nu, step)])
     return pool, pool_row, pool_col, _Queue(queue, nu)
