@@ -45,7 +45,7 @@ from typing import Callable, NamedTuple
 import numpy as np
 
 from decmdp._numba import kernel
-from decmdp.core.executors import SERIAL, Executor
+from decmdp.core.executors import SERIAL, Executor, blocks
 
 
 @kernel
@@ -137,7 +137,7 @@ def _cross_sum_min(P, G, S: int, L: int, executor: Executor, block_entries: int 
     n_p, ng = P.shape[0], G.shape[0]
     alpha = np.empty((n_p * ng, S))
     step = max(1, block_entries // max(1, ng * S * L))
-    executor.map_local(_cross_min_block, (P, G, S, L, alpha), [(a, min(a + step, n_p)) for a in range(0, n_p, step)])
+    executor.map_local(_cross_min_block, (P, G, S, L, alpha), blocks(n_p, step))
     return alpha
 
 

@@ -407,6 +407,12 @@ def each(fn, shared, group) -> list:
     return [fn(shared, item) for item in group]
 
 
+def blocks(n: int, step: int) -> list[tuple[int, int]]:
+    """The ranges ``(a, min(a + step, n))`` for ``a = 0, step, 2 step, ... < n``,
+    which cover ``range(n)`` in order."""
+    return [(a, min(a + step, n)) for a in range(0, n, step)]
+
+
 def split(items: list, parts: int) -> list[list]:
     """``items`` cut into at most ``parts`` consecutive groups of near-equal size."""
     parts = max(1, min(parts, len(items)))

@@ -77,7 +77,7 @@ import numpy as np
 
 from decmdp._numba import kernel
 from decmdp.common import Choice
-from decmdp.core.executors import SERIAL, Executor
+from decmdp.core.executors import SERIAL, Executor, blocks
 from decmdp.core.lp import (DOUBT, MERGE_STATE, PICK_CHUNK, WITNESS, pool_best, witness_decide_highs, witness_merge,
                             witness_units)
 from decmdp.tolerances import DEFAULT_TOLERANCES, FLOAT64_UNIT_ROUNDOFF, Tolerances
@@ -649,8 +649,7 @@ def _witness_step(V, kept0, und0, tau: float, unit: float, tol: Tolerances, solv
         n = batch.shape[0]
         snapshot = Snapshot(KT, nk, tau, unit, tol.lp_feasibility, use_numba)
         candidates = und[batch]
-        size = _unit_size(n)
-        units = [Candidates(V, candidates[a:a + size]) for a in range(0, n, size)]
+        units = [Candidates(V, candidates[a:b]) for a, b in blocks(n, _unit_size(n))]
         decision = np.empty(n, dtype=np.int64)
         bound = np.empty(n)
         B = np.empty((n, D))
@@ -712,8 +711,7 @@ def _pick_in_blocks(pool, pool_row, n_pool: int, b, executor: Executor) -> np.nd
     at ``b`` (:func:`~decmdp.core.lp.pool_best`), the blocks on the driver's
     threads (:meth:`~decmdp.core.executors.Executor.map_local`)."""
     step = max(1, PICK_BLOCK_ENTRIES // pool.shape[0])
-    blocks = [(a, min(a + step, n_pool)) for a in range(0, n_pool, step)]
-    return np.array(executor.map_local(_pick_unit, (pool, pool_row, b), blocks), dtype=np.int64)
+    return np.array(executor.map_local(_pick_unit, (pool, pool_row, b), blocks(n_pool, step)), dtype=np.int64)
 
 
 def _pick_unit(shared, block):
@@ -731,8 +729,7 @@ def _new_pool(V, und, executor: Executor):
     pool_col = np.empty(nu, dtype=np.int64)
     queue = np.empty(2 * nu, dtype=np.int64)
     step = max(1, nu) if nu * D < PARALLEL_PICK_POOL else max(1, PICK_BLOCK_ENTRIES // D)
-    executor.map_local(_fill_pool_unit, (V, und, pool, pool_row, pool_col, queue),
-                       [(a, min(a + step, nu)) for a in range(0, nu, step)])
+    executor.map_local(_fill_pool_unit, (V, und, pool, pool_row, pool_col, queue), blocks(nu, step))
     return pool, pool_row, pool_col, _Queue(queue, nu)
 
 
@@ -817,9 +814,8 @@ def _dominance_survivors(V, margin: float, executor: Executor) -> np.ndarray:
     ST = rows_as_columns(V, order)
     sorted_sums = np.ascontiguousarray(sums[by_sum])
     n = order.shape[0]
-    blocks = executor.map(_dominated_unit, (ST, sorted_sums, margin),
-                          [(a, min(a + DOMINANCE_UNIT, n)) for a in range(0, n, DOMINANCE_UNIT)], work=float(n) * n)
-    return np.sort(order[~np.concatenate(blocks)])
+    dominated = executor.map(_dominated_unit, (ST, sorted_sums, margin), blocks(n, DOMINANCE_UNIT), work=float(n) * n)
+    return np.sort(order[~np.concatenate(dominated)])
 
 
 PARALLEL_DUPLICATE_ROWS = 1 << 17
@@ -837,8 +833,7 @@ def _duplicate_survivors(V, executor: Executor) -> np.ndarray:
     if N < PARALLEL_DUPLICATE_ROWS or executor.local_workers <= 1:
         return duplicate_filter(V)
     hashes = np.empty(N, dtype=np.uint64)
-    executor.map_local(_hash_block, (V, hashes), [(a, min(a + HASH_BLOCK_ROWS, N))
-                                                  for a in range(0, N, HASH_BLOCK_ROWS)])
+    executor.map_local(_hash_block, (V, hashes), blocks(N, HASH_BLOCK_ROWS))
     parts = int(duplicate_parts(N))
     order, starts = rows_by_part(hashes, parts)
     alive = np.ones(N, dtype=np.bool_)
