@@ -11,8 +11,8 @@ share, ``Executor.map_local``: cross-sums, corners, merging the decisions
 of a round, sorting), and the span ``S``, the longest chain of dependent
 work (a map of units or blocks counts its slowest one, and the merge of a
 round's decisions only where it overlaps no unit still running; the
-independent candidate sets of a stage, which run concurrently, count the
-slowest).  Greedy scheduling on ``n`` workers takes at most ``W / n + S``,
+independent candidate sets of a stage, and the parts of a large prune,
+which run concurrently, count the slowest).  Greedy scheduling on ``n`` workers takes at most ``W / n + S``,
 so ``W / (W / n + S)`` is the speed-up projected for 2, 8, 32 and 128
 workers.  A scan in blocks on the driver's threads counts its slowest
 block, as with ``jobs=n`` on one machine of ``n`` cores; on a cluster whose

@@ -372,6 +372,99 @@ def test_the_witness_queue_hands_out_undecided_positions_in_test_order(n, seed):
     assert not (pool_col >= 0).any()
 
 
+def _sets_with_a_small_envelope(rng, n, d, kind):
+    """A few vectors near the envelope and many far above it (the large
+    minimum of a cross-sum), in a random order; or a set whose envelope is
+    most of it."""
+    if kind == "dense":
+        return rng.dirichlet(np.ones(d), size=n) * -1.0  # every row is best at its own corner region
+    near = rng.random((max(1, n // 10), d))
+    far = near[rng.integers(0, near.shape[0], n - near.shape[0])] + rng.random((n - near.shape[0], d)) * 0.3 + 0.01
+    V = np.vstack([near, far])
+    return V[rng.permutation(n)]
+
+
+def _largest_gap(V, kept):
+    """``max_b (min_{k in kept} b . k - min_v b . v)`` over the simplex, by
+    one HiGHS LP per dropped row (``max t`` s.t. ``t <= b . (k - v)``)."""
+    from scipy.optimize import linprog
+
+    d = V.shape[1]
+    K = V[kept]
+    worst = 0.0
+    for v in V[np.setdiff1d(np.arange(V.shape[0]), kept)]:
+        A_ub = np.hstack([-(K - v), np.ones((K.shape[0], 1))])
+        res = linprog(np.r_[np.zeros(d), -1.0], A_ub=A_ub, b_ub=np.zeros(K.shape[0]),
+                      A_eq=np.r_[np.ones(d), 0.0][None, :], b_eq=[1.0],
+                      bounds=[(0, None)] * d + [(None, None)], method="highs")
+        worst = max(worst, -res.fun)
+    return worst
+
+
+@SETTINGS
+@given(st.integers(25, 160), st.integers(1, 5), st.sampled_from(["small", "dense"]),
+       st.sampled_from([0.0, 0.5, 1.0]), st.sampled_from([1e-6, 1.0, 1e10]),
+       st.sampled_from([DEFAULT_TOLERANCES.witness, 0.02]), st.integers(0, 2**32 - 1))
+def test_a_prune_in_parts_is_within_the_sum_of_its_levels_errors(n, d, kind, share, scale, witness, seed):
+    """Cut into parts (thresholds shrunk to a few rows), a prune keeps a
+    sorted subset whose envelope is above the full one by at most its
+    proven error, and that error is at most one witness margin per level:
+    the probe and parts, then each prune of a union."""
+    import decmdp.core.prune as prune_module
+
+    V = scale * _sets_with_a_small_envelope(np.random.default_rng(seed), n, d, kind)
+    calls = []
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(prune_module, "PARTITION_ROWS", 20)
+        mp.setattr(prune_module, "PROBE_ROWS", 8)
+        mp.setattr(prune_module, "PART_ROWS", 12)
+        mp.setattr(prune_module, "SPARSE_PROBE", share)
+        real = prune_module._prune_rows
+        mp.setattr(prune_module, "_prune_rows", lambda V, lo, hi, *a, **k: calls.append(hi - lo) or real(V, lo, hi, *a, **k))
+        res = prune_counted(V, Tolerances(witness=witness))
+    assert len(calls) >= 2  # the probe, then parts or the rest
+    kept = res.kept
+    assert np.all(np.diff(kept) > 0) and kept.min() >= 0 and kept.max() < n
+    B = beliefs(d)
+    magnitude = float(np.abs(V).max())
+    unit = 4 * 2.0**-53 * magnitude
+    rounding = d * unit
+    gap = envelope(V[kept], B) - envelope(V, B)
+    assert gap.min() >= -rounding
+    assert gap.max() <= res.error + rounding
+    assert _largest_gap(V, kept) <= res.error + 1e-7 * float(np.ptp(V)) + rounding
+    tau = max(witness * float(np.ptp(V)), TAU_FLOOR_UNITS * unit)
+    levels = 2 + int(np.log2(n / 20))
+    assert res.error <= levels * tau + rounding
+
+
+def test_a_large_set_with_a_small_envelope_is_pruned_in_parts_and_a_dense_one_whole(monkeypatch):
+    """With the probe's share below the threshold the rest goes in parts of
+    at most ``PART_ROWS`` rows; above it, in one prune with the probe's kept
+    rows.  Both keep an envelope within the error."""
+    import decmdp.core.prune as prune_module
+
+    monkeypatch.setattr(prune_module, "PARTITION_ROWS", 100)
+    monkeypatch.setattr(prune_module, "PROBE_ROWS", 40)
+    monkeypatch.setattr(prune_module, "PART_ROWS", 50)
+    monkeypatch.setattr(prune_module, "SPARSE_PROBE", 0.25)
+    rng = np.random.default_rng(3)
+    real = prune_module._prune_rows
+    for kind, want in (("small", "parts"), ("dense", "rest")):
+        V = _sets_with_a_small_envelope(rng, 400, 3, kind)
+        calls = []
+        monkeypatch.setattr(prune_module, "_prune_rows",
+                            lambda V, lo, hi, *a, **k: calls.append((lo, hi)) or real(V, lo, hi, *a, **k))
+        res = prune_counted(V)
+        assert calls[0] == (0, 40)
+        if want == "parts":
+            assert calls[1:9] == [(40 + a, 40 + a + 45) for a in range(0, 360, 45)]  # 8 near-equal parts
+            assert len(calls) >= 10  # then the union
+        else:
+            assert calls[1] == (40, 400) and len(calls) == 2
+        assert_envelope_within(V, res, Tolerances(witness=DEFAULT_TOLERANCES.witness * 2))
+
+
 def test_dominance_tolerance_is_relative_and_counted_in_the_error():
     V = np.array([[1.0, 1.9], [1.0 + 1e-13, 1.9 - 1e-13], [0.0, 3.0], [3.0, 0.0]]) * 1e6
     exact = prune_counted(V, Tolerances(dominance=0.0, witness=0.0))

@@ -21,7 +21,8 @@ duplicate filter): the calling thread runs the items, helped by idle
 threads of the driver's process, never by a cluster.
 
 Independent pieces of a stage (the candidate sets of the ``(y, a)``
-pairs, the unions of the ``y``) run concurrently on threads of the driver
+pairs, the unions of the ``y``, and within them the parts of a large
+prune) run concurrently on threads of the driver
 (:meth:`Executor.concurrently`), each mapping its own work units; so the
 driver's share of one piece (merging a round's decisions, cross-sums)
 overlaps with the work of the others.
@@ -161,18 +162,23 @@ class Executor:
         which may map work units itself).
 
         The calls run one after another on the caller's thread when there is
-        one thread, one call, too little ``work`` (estimated as for
-        :meth:`map_groups`, below :data:`MIN_CONCURRENT_WORK`), or when the
-        caller is itself a piece (no nesting).  Otherwise every call runs to
-        its end and the first exception in call order is raised, as a serial
-        run would; when the caller is interrupted (Ctrl-C), the executor is
+        one thread, one call, or too little ``work`` (estimated as for
+        :meth:`map_groups`, below :data:`MIN_CONCURRENT_WORK`).  When the
+        caller is itself a piece (the parts of a large prune inside the
+        backup of a stage), it works through the calls itself, helped by
+        driver threads as they come free (as :meth:`map_local` does), so
+        that nested pieces never wait for a thread their callers hold; the
+        first exception stops the calls not started and is raised once
+        every started call has ended.  Otherwise every call runs to its end
+        and the first exception in call order is raised, as a serial run
+        would; when the caller is interrupted (Ctrl-C), the executor is
         cancelled, so that the pieces stop at their next check.
         """
         calls = list(calls)
-        nested = threading.current_thread().name.startswith(_DRIVER_THREAD)
-        if (self.driver_threads <= 1 or len(calls) <= 1 or nested
-                or (work is not None and work < MIN_CONCURRENT_WORK)):
+        if self.driver_threads <= 1 or len(calls) <= 1 or (work is not None and work < MIN_CONCURRENT_WORK):
             return [call() for call in calls]
+        if threading.current_thread().name.startswith(_DRIVER_THREAD):
+            return run_helped(self._driver_pool, self.driver_threads - 1, _call, None, calls)
         with self._lock:
             if self._driver_pool is None:
                 self._driver_pool = ThreadPoolExecutor(max_workers=self.driver_threads,
@@ -393,13 +399,18 @@ def run_helped(pool: ThreadPoolExecutor, helpers: int, fn, shared, items: list) 
     try:
         work()
     finally:
-        for task in tasks:
-            task.cancel()
-        wait(tasks)
+        # a cancelled task counts as done only once a pool thread has taken it:
+        # wait for the started ones only, or nested callers holding every
+        # thread of the pool would wait for each other
+        wait([task for task in tasks if not task.cancel()])
     for task in tasks:
         if not task.cancelled():
             task.result()
     return results
+
+
+def _call(_, call):
+    return call()
 
 
 def each(fn, shared, group) -> list:

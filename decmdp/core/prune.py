@@ -40,6 +40,23 @@ dominance-dropped vector, which bounds any chain of them).  Ties are
 broken lexicographically (smaller vector first), so the result does not
 depend on timing.
 
+Large sets: a probe, then parts
+-------------------------------
+A set of more than :data:`PARTITION_ROWS` rows whose envelope is small
+next to it (the largest minimum of a cross-sum: a million rows or more,
+a thousand kept) is pruned in parts (:func:`_prune`).  Its first
+:data:`PROBE_ROWS` rows are pruned first; when they keep at most
+:data:`SPARSE_PROBE` of themselves, the rest is cut into parts pruned
+concurrently, then the union of their kept rows is pruned.  One prune of
+such a set is a long chain of dependent rounds (each waits for the last)
+whose merges scan a pool of a million rows; its parts have short chains
+over small pools, and together they cost about as many CPU seconds.
+When the probe keeps more, the envelope is dense and the parts would
+each rebuild most of it, so the rest is pruned whole.  Each level of
+parts certifies its own drops, so the error of a prune in parts is the
+sum of its levels' errors: at most one witness margin per level (two,
+or three when the union is large enough to be cut again).
+
 Work units (identical answers on any executor)
 ----------------------------------------------
 Steps 1 and 3 are cut into work units whose number and content depend on
@@ -71,6 +88,7 @@ and marks its parts side by side (:data:`PARALLEL_DUPLICATE_ROWS`).
 
 from __future__ import annotations
 
+import functools
 from typing import NamedTuple
 
 import numpy as np
@@ -510,6 +528,9 @@ def _unit_size(n: int) -> int:
     return min(WITNESS_UNIT, max(MIN_WITNESS_UNIT, -(-n // ROUND_UNITS)))
 
 
+SETTLED_SHARE = -1.0
+
+
 def _round_size(n_kept: int, n_pending: int) -> int:
     """Candidates decided against one snapshot of the kept set.
 
@@ -621,8 +642,7 @@ def decide_units(shared: Snapshot, units):
     return decision.astype(np.int8), bound, B[decision == WITNESS], lps, fallbacks
 
 
-def _witness_step(V, kept0, und0, tau: float, unit: float, tol: Tolerances, solver: LPSolver,
-                  executor: Executor):
+def _witness_step(V, kept0, und0, margins: _Margins, executor: Executor):
     """The Lark/White loop in rounds: the next pending candidates, in fixed
     units (:func:`_unit_size`), are decided against a snapshot of the kept
     set (in parallel) and :func:`~decmdp.core.lp.witness_merge` applies the
@@ -638,16 +658,18 @@ def _witness_step(V, kept0, und0, tau: float, unit: float, tol: Tolerances, solv
     und = und0
     pool, pool_row, pool_col, queue = _new_pool(V, und, executor)
     n_pool = nu
-    use_numba = solver is LPSolver.NUMBA
+    use_numba = margins.solver is LPSolver.NUMBA
+    tau, unit = margins.tau, margins.unit
     lps = trouble = fallbacks = 0
     max_drop = np.full(1, -np.inf)
     scan_elsewhere = float(PARALLEL_PICK_POOL) if executor.local_workers > 1 else np.inf
     state = np.empty(MERGE_STATE, dtype=np.int64)
     scratch = np.empty(min(nu, PICK_CHUNK))
+    settled = False
     while n_pool > 0:
-        batch = queue.take(_round_size(nk, n_pool), pool_col)
+        batch = queue.take(n_pool if settled else _round_size(nk, n_pool), pool_col)
         n = batch.shape[0]
-        snapshot = Snapshot(KT, nk, tau, unit, tol.lp_feasibility, use_numba)
+        snapshot = Snapshot(KT, nk, tau, unit, margins.feasibility, use_numba)
         candidates = und[batch]
         units = [Candidates(V, candidates[a:b]) for a, b in blocks(n, _unit_size(n))]
         decision = np.empty(n, dtype=np.int64)
@@ -672,7 +694,9 @@ def _witness_step(V, kept0, und0, tau: float, unit: float, tol: Tolerances, solv
             raise RuntimeError(f"witness step: {decided} of {n} candidates decided (a bug)")
         nk, n_pool = int(state[2]), int(state[3])
         trouble += int(state[4])
-        queue.put(batch[pool_col[batch] >= 0])
+        again = batch[pool_col[batch] >= 0]
+        settled = again.shape[0] <= SETTLED_SHARE * n
+        queue.put(again)
     return np.sort(kept[:nk]), lps, trouble, fallbacks, float(max_drop[0])
 
 
@@ -870,16 +894,17 @@ def prune_counted(
     """Prune ``V`` (float64[N, D]) to its lower envelope; also count LPs and
     bound the error.
 
-    See the module docstring for the three steps.  ``V`` is trusted
-    (finite); it is made C-contiguous float64 here.  ``executor`` runs the
-    work units (:mod:`decmdp.core.executors`; default: serially, here);
-    the answer does not depend on it.
+    See the module docstring for the three steps and for large sets, which
+    are pruned in parts.  ``V`` is trusted (finite); it is made C-contiguous
+    float64 here.  ``executor`` runs the work units
+    (:mod:`decmdp.core.executors`; default: serially, here); the answer does
+    not depend on it.
     """
     solver = LPSolver.parse(lp)
     V = np.ascontiguousarray(V, dtype=np.float64)
     if V.ndim != 2:
         raise ValueError(f"prune: V must be 2-D (vectors x components), got shape {V.shape}")
-    N, D = V.shape
+    N = V.shape[0]
     if N <= 1:
         return PruneResult(np.arange(N, dtype=np.int64), 0, 0)
     low, high = extremes(V)
@@ -888,21 +913,112 @@ def prune_counted(
     # Rounding of a certificate or a priced margin, per term summed: each term
     # is at most 2 * magnitude, with a factor 2 to spare.
     unit = 4.0 * FLOAT64_UNIT_ROUNDOFF * magnitude
-    margin = tolerances.dominance * spread
-    executor = executor or SERIAL
-    if margin > 0.0:
-        surv = _dominance_survivors(V, margin, executor)
+    margins = _Margins(tolerances.dominance * spread, max(tolerances.witness * spread, TAU_FLOOR_UNITS * unit),
+                       unit, tolerances.lp_feasibility, solver)
+    return _prune(V, margins, executor or SERIAL)
+
+
+class _Margins(NamedTuple):
+    """What a prune may drop: fixed from all of ``V`` and used for each part
+    of it, too."""
+
+    dominance: float
+    tau: float
+    unit: float
+    feasibility: float
+    solver: LPSolver
+
+
+PARTITION_ROWS = 1 << 16
+"""A prune of more rows than this may run in parts (:func:`_prune`)."""
+
+PROBE_ROWS = 1 << 12
+"""The first rows of a large prune, pruned first to see how much of them
+the envelope keeps."""
+
+SPARSE_PROBE = 0.05
+"""The largest share of the probe's rows it may keep for the rest to be
+pruned in parts."""
+
+PART_ROWS = 1 << 15
+"""The most rows of a part (the rest is cut into near-equal parts)."""
+
+
+def _prune(V, margins: _Margins, executor: Executor) -> PruneResult:
+    """Prune ``V``, in parts when it is large and its envelope small.
+
+    Pruning distributes over a union: the envelope of a part's kept rows is
+    within the part's error of the part's envelope, so the union of the
+    kept rows of all parts is within the largest part error of the envelope
+    of ``V``, and the prune of that union adds its own error.  The error of
+    a prune in parts is the sum of its levels' errors.
+
+    Up to :data:`PARTITION_ROWS` rows, ``V`` is pruned whole.  Beyond, its
+    first :data:`PROBE_ROWS` rows are pruned first.  When they keep more
+    than :data:`SPARSE_PROBE` of themselves, the envelope is dense: each
+    part would keep much of its rows, and establishing each part's own
+    envelope would cost more than it saves, so the rest is pruned whole,
+    together with the probe's kept rows.  Otherwise the rest is cut into
+    parts of at most :data:`PART_ROWS` rows, pruned concurrently
+    (:meth:`~decmdp.core.executors.Executor.concurrently`), each with its
+    own rounds of work units, and then the union of every part's kept rows
+    (in parts again while it is large and at most half of ``V``).  The
+    parts have short chains of dependent rounds over small pools, where
+    one prune of ``V`` has a long chain over a large one.  Every choice is
+    a function of the data only, so every executor gives the same answer.
+    """
+    N = V.shape[0]
+    if N <= PARTITION_ROWS:
+        return _prune_rows(V, 0, N, margins, executor)
+    probe = _prune_rows(V, 0, PROBE_ROWS, margins, executor)
+    if probe.kept.shape[0] > SPARSE_PROBE * PROBE_ROWS:
+        rest = _prune_rows(V, PROBE_ROWS, N, margins, executor, extra=probe.kept)
+        return _after(rest.kept, [probe], rest)
+    rest_rows = N - PROBE_ROWS
+    step = -(-rest_rows // -(-rest_rows // PART_ROWS))
+    parts = executor.concurrently(
+        [functools.partial(_prune_rows, V, PROBE_ROWS + a, PROBE_ROWS + b, margins, executor)
+         for a, b in blocks(rest_rows, step)], work=float(N) * V.shape[1])
+    union = np.concatenate([probe.kept] + [part.kept for part in parts])  # ascending: the parts are in order
+    again = _prune if 2 * union.shape[0] <= N else _prune_whole
+    rest = again(np.ascontiguousarray(V[union]), margins, executor)
+    return _after(union[rest.kept], [probe] + parts, rest)
+
+
+def _after(kept: np.ndarray, parts: list, rest: PruneResult) -> PruneResult:
+    """The outcome of parts whose kept rows were pruned together into
+    ``rest``: ``kept`` (rows of ``V``, ascending), every LP counted, and
+    the error of ``rest`` plus the largest of the parts'."""
+    return PruneResult(kept, rest.lps + sum(p.lps for p in parts), rest.lp_trouble + sum(p.lp_trouble for p in parts),
+                       rest.lp_fallbacks + sum(p.lp_fallbacks for p in parts),
+                       rest.error + max(p.error for p in parts))
+
+
+def _prune_whole(V, margins: _Margins, executor: Executor) -> PruneResult:
+    """The three steps of the module docstring on all of ``V``."""
+    return _prune_rows(V, 0, V.shape[0], margins, executor)
+
+
+_NO_ROWS = np.empty(0, dtype=np.int64)
+
+
+def _prune_rows(V, lo: int, hi: int, margins: _Margins, executor: Executor, extra=_NO_ROWS) -> PruneResult:
+    """The three steps of the module docstring on rows ``lo .. hi - 1`` of
+    ``V`` and the rows ``extra`` (ascending, below ``lo``; the duplicate
+    filter sees the range only): the kept rows of ``V``, ascending."""
+    part = V[lo:hi]
+    if margins.dominance > 0.0:
+        surv = _dominance_survivors(part, margins.dominance, executor)
     else:  # exact dominance is left to the witness step's pointwise test
-        surv = _duplicate_survivors(V, executor)
-    error = margin * (N - surv.shape[0])
-    if surv.shape[0] <= 1:
-        return PruneResult(surv, 0, 0, 0, error)
-    kept0, und0 = corner_split(V, surv)
+        surv = _duplicate_survivors(part, executor)
+    error = margins.dominance * (hi - lo - surv.shape[0])
+    cand = np.concatenate([extra, lo + surv]) if extra.shape[0] else lo + surv
+    if cand.shape[0] <= 1:
+        return PruneResult(cand, 0, 0, 0, error)
+    kept0, und0 = corner_split(V, cand)
     if und0.shape[0] == 0:
         return PruneResult(kept0, 0, 0, 0, error)
-    tau = max(tolerances.witness * spread, TAU_FLOOR_UNITS * unit)
-    kept, lps, trouble, fallbacks, max_drop = _witness_step(V, kept0, und0, tau, unit, tolerances,
-                                                            solver, executor)
+    kept, lps, trouble, fallbacks, max_drop = _witness_step(V, kept0, und0, margins, executor)
     return PruneResult(kept, lps, trouble, fallbacks, error + max(max_drop, 0.0))
 
 
