@@ -377,7 +377,7 @@ def _sets_with_a_small_envelope(rng, n, d, kind):
     minimum of a cross-sum), in a random order; or a set whose envelope is
     most of it."""
     if kind == "dense":
-        return rng.dirichlet(np.ones(d), size=n) * -1.0  # every row is best at its own corner region
+        return -rng.dirichlet(np.ones(d), size=n)  # the rows on the points' convex hull are kept
     near = rng.random((max(1, n // 10), d))
     far = near[rng.integers(0, near.shape[0], n - near.shape[0])] + rng.random((n - near.shape[0], d)) * 0.3 + 0.01
     V = np.vstack([near, far])

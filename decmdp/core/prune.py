@@ -54,8 +54,7 @@ over small pools, and together they cost about as many CPU seconds.
 When the probe keeps more, the envelope is dense and the parts would
 each rebuild most of it, so the rest is pruned whole.  Each level of
 parts certifies its own drops, so the error of a prune in parts is the
-sum of its levels' errors: at most one witness margin per level (two,
-or three when the union is large enough to be cut again).
+sum of its levels' errors: at most one witness margin per level.
 
 Work units (identical answers on any executor)
 ----------------------------------------------
@@ -528,9 +527,6 @@ def _unit_size(n: int) -> int:
     return min(WITNESS_UNIT, max(MIN_WITNESS_UNIT, -(-n // ROUND_UNITS)))
 
 
-SETTLED_SHARE = -1.0
-
-
 def _round_size(n_kept: int, n_pending: int) -> int:
     """Candidates decided against one snapshot of the kept set.
 
@@ -665,9 +661,8 @@ def _witness_step(V, kept0, und0, margins: _Margins, executor: Executor):
     scan_elsewhere = float(PARALLEL_PICK_POOL) if executor.local_workers > 1 else np.inf
     state = np.empty(MERGE_STATE, dtype=np.int64)
     scratch = np.empty(min(nu, PICK_CHUNK))
-    settled = False
     while n_pool > 0:
-        batch = queue.take(n_pool if settled else _round_size(nk, n_pool), pool_col)
+        batch = queue.take(_round_size(nk, n_pool), pool_col)
         n = batch.shape[0]
         snapshot = Snapshot(KT, nk, tau, unit, margins.feasibility, use_numba)
         candidates = und[batch]
@@ -694,9 +689,7 @@ def _witness_step(V, kept0, und0, margins: _Margins, executor: Executor):
             raise RuntimeError(f"witness step: {decided} of {n} candidates decided (a bug)")
         nk, n_pool = int(state[2]), int(state[3])
         trouble += int(state[4])
-        again = batch[pool_col[batch] >= 0]
-        settled = again.shape[0] <= SETTLED_SHARE * n
-        queue.put(again)
+        queue.put(batch[pool_col[batch] >= 0])
     return np.sort(kept[:nk]), lps, trouble, fallbacks, float(max_drop[0])
 
 
