@@ -279,7 +279,7 @@ def action_cross_sum(
             keep = prune(alpha)
             check_limit(keep.shape[0])
             i, j = np.divmod(keep, G.shape[0])
-            _, prescription = lifted_min(np.ascontiguousarray(partial[i] + G[j]), D // inner, inner)
+            _, prescription = lifted_min(partial[i] + G[j], D // inner, inner)
             partial = np.ascontiguousarray(alpha[keep])
             prov = np.concatenate([prov[i], sel[j, None]], axis=1)
             break

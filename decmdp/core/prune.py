@@ -962,7 +962,7 @@ def _prune(V, margins: _Margins, executor: Executor) -> PruneResult:
     """
     N = V.shape[0]
     if N <= PARTITION_ROWS:
-        return _prune_rows(V, 0, N, margins, executor)
+        return _prune_whole(V, margins, executor)
     probe = _prune_rows(V, 0, PROBE_ROWS, margins, executor)
     if probe.kept.shape[0] > SPARSE_PROBE * PROBE_ROWS:
         rest = _prune_rows(V, PROBE_ROWS, N, margins, executor, extra=probe.kept)
@@ -974,7 +974,7 @@ def _prune(V, margins: _Margins, executor: Executor) -> PruneResult:
          for a, b in blocks(rest_rows, step)], work=float(N) * V.shape[1])
     union = np.concatenate([probe.kept] + [part.kept for part in parts])  # ascending: the parts are in order
     again = _prune if 2 * union.shape[0] <= N else _prune_whole
-    rest = again(np.ascontiguousarray(V[union]), margins, executor)
+    rest = again(V[union], margins, executor)  # a gather is C-contiguous
     return _after(union[rest.kept], [probe] + parts, rest)
 
 
