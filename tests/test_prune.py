@@ -386,19 +386,23 @@ def _sets_with_a_small_envelope(rng, n, d, kind):
 
 def _largest_gap(V, kept):
     """``max_b (min_{k in kept} b . k - min_v b . v)`` over the simplex, by
-    one HiGHS LP per dropped row (``max t`` s.t. ``t <= b . (k - v)``)."""
+    one HiGHS LP per dropped row (``max t`` s.t. ``t <= b . (k - v)``), on
+    ``V`` shifted and scaled to ``[0, 1]`` (HiGHS's tolerances are absolute;
+    a shift changes no gap), then scaled back."""
     from scipy.optimize import linprog
 
     d = V.shape[1]
-    K = V[kept]
+    spread = float(np.ptp(V)) or 1.0
+    U = (V - V.min()) / spread
+    K = U[kept]
     worst = 0.0
-    for v in V[np.setdiff1d(np.arange(V.shape[0]), kept)]:
+    for v in U[np.setdiff1d(np.arange(V.shape[0]), kept)]:
         A_ub = np.hstack([-(K - v), np.ones((K.shape[0], 1))])
         res = linprog(np.r_[np.zeros(d), -1.0], A_ub=A_ub, b_ub=np.zeros(K.shape[0]),
                       A_eq=np.r_[np.ones(d), 0.0][None, :], b_eq=[1.0],
                       bounds=[(0, None)] * d + [(None, None)], method="highs")
         worst = max(worst, -res.fun)
-    return worst
+    return worst * spread
 
 
 @SETTINGS
