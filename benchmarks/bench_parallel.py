@@ -12,9 +12,9 @@ of a round, sorting), and the span ``S``, the longest chain of dependent
 work (a map of units or blocks counts its slowest one, and the merge of a
 round's decisions only where it overlaps no unit still running; the
 independent candidate sets of a stage, and the parts of a large prune,
-which run concurrently, count the slowest, as on 32 threads: every piece
-of a stage has a thread, and the parts of a prune keep their units on
-their own thread from 64 parts, as with ``jobs=32``).  Greedy
+which run concurrently, count the slowest: the model gives every piece
+its own thread, and the parts of a prune keep their units on their own
+thread from 64 parts, as with ``jobs=32``).  Greedy
 scheduling on ``n`` workers takes at most ``W / n + S``, so
 ``W / (W / n + S)`` is the speed-up projected for 2, 8, 32 and 128
 workers.  A scan in blocks on the driver's threads counts its slowest
@@ -97,10 +97,12 @@ class TimedUnits(Executor):
     is the longest chain of dependent work: a map counts its slowest unit
     (the caller's work between taking the results of units in order, such as
     merging a round's decisions, overlaps with the units still running),
-    and a phase of :meth:`concurrently` its slowest piece.
+    and a phase of :meth:`concurrently` its slowest piece; in a piece that
+    keeps its maps (:meth:`~decmdp.core.executors.Executor.keeping_maps`), a
+    map counts all of its units.
     """
 
-    driver_threads = 32  # as jobs=32 (every piece of a stage of these problems has a thread)
+    driver_threads = 32  # parts of a prune keep their units as with jobs=32; every piece still has a thread
     local_workers = 1 << 20
 
     def __init__(self) -> None:
@@ -118,6 +120,7 @@ class TimedUnits(Executor):
             out = fn(shared, items)
             self.unit_seconds += time.perf_counter() - started
             self._count(done=len(items))
+            self.widest = max(self.widest, len(items))
             return InOrder([out])
         return _InOrderClocked(self, [functools.partial(fn, shared, [item]) for item in items])
 

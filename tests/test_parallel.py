@@ -21,7 +21,7 @@ import decmdp
 import decmdp.core.crosssum as crosssum_module
 import decmdp.core.executors as executors_module
 import decmdp.core.prune as prune_module
-from decmdp.core.executors import SERIAL, Cancelled, Executor, ThreadExecutor, make_executor
+from decmdp.core.executors import SERIAL, Cancelled, Executor, ThreadExecutor, make_executor, tapering
 from decmdp.core.prune import corner_split, dominance_filter, duplicate_filter, prune_counted
 from decmdp.pomdp import read_pomdp
 from decmdp.pomdp.solver import solve as solve_pomdp
@@ -381,15 +381,14 @@ def test_map_groups_cuts_consecutive_groups_in_order():
 
 @given(n=st.integers(0, 300), parts=st.integers(1, 20))
 def test_tapering_cuts_consecutive_groups_shorter_towards_the_end(n, parts):
-    from decmdp.core.executors import tapering
-
     groups = tapering(list(range(n)), parts)
     assert [x for group in groups for x in group] == list(range(n))
     assert len(groups) == max(1, min(parts, n))
     assert all(len(a) >= len(b) for a, b in zip(groups, groups[1:]))
     assert n == 0 or all(groups)
-    if n >= 4 * parts * parts:  # long enough for the taper to show: the last group is short
-        assert len(groups[-1]) <= 2 * n // (parts * (parts + 1)) + 1
+    weights = len(groups) * (len(groups) + 1) // 2  # sizes about n * (parts - p) / weights
+    for p, group in enumerate(groups):
+        assert abs(len(group) - n * (len(groups) - p) / weights) <= 2
 
 
 def test_a_piece_that_keeps_its_maps_runs_them_on_its_own_thread():
@@ -407,16 +406,45 @@ def test_a_piece_that_keeps_its_maps_runs_them_on_its_own_thread():
                 raise ValueError("piece failed")
             return out
 
+        def shipping():
+            assert not ex.maps_kept_here()
+            return [x for group in ex.map_groups(names, None, list(range(40))) for x in group]
+
         caller = threading.current_thread().name
-        for got in ex.concurrently([ex.keeping_maps(piece) for _ in range(3)]):
+        *kept, shipped = ex.concurrently([ex.keeping_maps(piece) for _ in range(3)] + [shipping])
+        for got in kept:
             assert len(set(got)) == 1 and got[0].startswith("decmdp-driver")  # the piece's thread
+        assert all(name.startswith("decmdp-unit") for name in shipped)  # the flag is the kept piece's thread's
         assert ex.keeping_maps(piece)() == [caller] * 40  # a piece run by the caller keeps them on the caller
         with pytest.raises(ValueError, match="piece failed"):
             ex.keeping_maps(functools.partial(piece, fail=True))()
         assert not ex.maps_kept_here()
         shipped = [x for group in ex.map_groups(names, None, list(range(40))) for x in group]
         assert all(name.startswith("decmdp-unit") for name in shipped)
-        assert ex.done == ex.submitted == 3 * 43 + 2 * 43 + 40  # kept maps count their units too
+        assert ex.done == ex.submitted == 3 * 43 + 40 + 2 * 43 + 40  # kept maps count their units too
+
+
+def test_a_piece_that_keeps_its_maps_still_sends_a_large_one_to_the_cluster(client, monkeypatch):
+    import threading
+
+    from decmdp.core.dask_executor import DaskExecutor
+
+    monkeypatch.setattr(ThreadExecutor, "min_work", 10.0)
+    monkeypatch.setattr(DaskExecutor, "min_work", 1e6)
+    here = []
+
+    def names(shared, group):
+        return [threading.current_thread().name for _ in group]
+
+    with DaskExecutor(client, 2) as ex:
+        def piece():
+            here.append(threading.current_thread().name)
+            small = ex.map_groups(names, None, list(range(20)), work=1e3)  # for the driver's threads: kept
+            large = ex.map_groups(names, None, list(range(20)), work=1e9)  # for the cluster: sent there
+            return [x for g in small for x in g], [x for g in large for x in g]
+
+        (small, large), = ex.concurrently([ex.keeping_maps(piece)])
+    assert set(small) == set(here) and not set(large) & set(here)
 
 
 @pytest.mark.parametrize("jobs, kept", [(2, True), (3, False)])
@@ -493,8 +521,6 @@ def test_closing_results_in_order_early_cancels_the_groups_not_started():
         if group[0] != 0:
             release.wait(30)
         return group
-
-    from decmdp.core.executors import tapering
 
     size = {group[0]: len(group) for group in tapering(list(range(40)), 8)}
     ex = ThreadExecutor(2)  # 8 groups on 2 threads: the first ends, the others wait

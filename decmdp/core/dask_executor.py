@@ -106,9 +106,10 @@ class DaskExecutor(Executor):
         _LIVE.add(self)
 
     def _map_on_driver(self, fn, shared, items, work: float | None) -> InOrder:
-        """Below :attr:`min_work`: on the driver's threads, unless too small even for them."""
+        """Below :attr:`min_work`: on the driver's threads, unless too small even
+        for them or kept on the caller's (:meth:`~decmdp.core.executors.Executor.keeping_maps`)."""
         if (work is None or not ThreadExecutor.min_work <= work < self.min_work or len(items) <= SMALL
-                or self.driver_threads <= 1):
+                or self.driver_threads <= 1 or self.maps_kept_here()):
             return super()._map_on_driver(fn, shared, items, work)
         return start_on_threads(self._driver_units, self.driver_threads, fn, shared, items, self._count)
 

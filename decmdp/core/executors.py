@@ -126,8 +126,6 @@ class Executor:
         self._count(submitted=len(items))
         if not items:
             return InOrder([])
-        if self.maps_kept_here():
-            return Executor._map_on_driver(self, fn, shared, items, work)
         if len(items) <= SMALL or self.workers <= 1 or (work is not None and work < self.min_work):
             return self._map_on_driver(fn, shared, items, work)
         return self._map_groups(fn, shared, items)
@@ -139,9 +137,12 @@ class Executor:
         return InOrder([out])
 
     def keeping_maps(self, call: Callable) -> Callable:
-        """``call`` as a piece that runs every map of its own on its thread
-        (:meth:`map_groups_in_order` one group at a time, as the serial
-        executor does; :meth:`map_local` as ever).
+        """``call`` as a piece whose maps stay on the thread that runs it:
+        a map that would go to the driver's threads runs there as one group,
+        as the serial executor runs it (a map large enough for a cluster is
+        still sent there, and :meth:`map_local` is unchanged).  Only that
+        thread keeps its maps: pieces that ``call`` hands to other threads
+        do not.
 
         For pieces that are many next to the threads, such as the parts of
         a large prune: they keep the threads busy by themselves, and handing
@@ -151,16 +152,16 @@ class Executor:
         return functools.partial(self._keeping_maps, call)
 
     def _keeping_maps(self, call: Callable):
-        depth = getattr(self._here, "depth", 0)
-        self._here.depth = depth + 1
+        kept = self.maps_kept_here()
+        self._here.kept = True
         try:
             return call()
         finally:
-            self._here.depth = depth
+            self._here.kept = kept
 
     def maps_kept_here(self) -> bool:
         """Whether the calling thread runs a piece of :meth:`keeping_maps`."""
-        return getattr(self._here, "depth", 0) > 0
+        return getattr(self._here, "kept", False)
 
     def map_local(self, fn, shared, items) -> list:
         """``[fn(shared, item) for item in items]``, in order, on the calling
@@ -296,6 +297,8 @@ class ThreadExecutor(Executor):
         self._pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="decmdp-unit")
 
     def _map_groups(self, fn, shared, items) -> InOrder:
+        if self.maps_kept_here():
+            return Executor._map_on_driver(self, fn, shared, items, None)
         return start_on_threads(self._pool, self.workers, fn, shared, items, self._count)
 
     def _local_pool(self) -> ThreadPoolExecutor:
@@ -465,8 +468,8 @@ def split(items: list, parts: int) -> list[list]:
 
 
 def tapering(items: list, parts: int) -> list[list]:
-    """``items`` cut into at most ``parts`` consecutive groups, each as large
-    as the ones after it, in sizes falling about linearly from twice the
+    """``items`` cut into at most ``parts`` consecutive groups, each at least
+    as large as the ones after it, in sizes falling about linearly from twice the
     mean to a little above nothing (1 : 2 : ... : parts, last to first).
 
     Threads take groups in order, and the caller waits for the last one to

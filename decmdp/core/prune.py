@@ -938,11 +938,12 @@ PART_ROWS = 1 << 15
 
 KEEPING_PARTS_PER_THREAD = 2
 """With this many parts per driver thread or more, each part runs its own
-rounds on its own thread (:meth:`~decmdp.core.executors.Executor.keeping_maps`):
-the parts keep every thread busy to the end by themselves, and handing
-their small rounds to the unit threads as well cost up to 1.6x the CPU
-seconds.  With fewer, a part's rounds go to the unit threads, so that
-threads whose parts have ended help the ones still running."""
+rounds on its own thread (:meth:`~decmdp.core.executors.Executor.keeping_maps`;
+a round large enough for a cluster still goes there): the parts keep the
+threads busy by themselves until the last few, and handing their small
+rounds to the unit threads as well cost up to 1.6x the CPU seconds.  With
+fewer, a part's rounds go to the unit threads, so that threads whose parts
+have ended help the ones still running."""
 
 
 def _prune(V, margins: _Margins, executor: Executor) -> PruneResult:
