@@ -119,11 +119,10 @@ class TimedUnits(Executor):
         self._count(submitted=len(items))
         if self.maps_kept_here():  # the piece runs its units itself: they count in full in its span
             started = time.perf_counter()
-            out = fn(shared, items)
+            results = Executor._map_on_driver(self, fn, shared, items, work)
             self.unit_seconds += time.perf_counter() - started
-            self._count(done=len(items))
             self.widest = max(self.widest, len(items))
-            return InOrder([out])
+            return results
         return _InOrderClocked(self, [functools.partial(fn, shared, [item]) for item in items])
 
     def map_local(self, fn, shared, items):

@@ -17,8 +17,7 @@ import weakref
 
 from concurrent.futures import ThreadPoolExecutor
 
-from decmdp.core.executors import (SMALL, Cancelled, Executor, InOrder, ThreadExecutor, default_jobs, split,
-                                   start_on_threads)
+from decmdp.core.executors import SMALL, Cancelled, Executor, InOrder, ThreadExecutor, default_jobs, split
 from decmdp.errors import ProblemError
 
 INSTALL_HINT = "pip install 'decmdp[dask]'"
@@ -106,12 +105,11 @@ class DaskExecutor(Executor):
         _LIVE.add(self)
 
     def _map_on_driver(self, fn, shared, items, work: float | None) -> InOrder:
-        """Below :attr:`min_work`: on the driver's threads, unless too small even
-        for them or kept on the caller's (:meth:`~decmdp.core.executors.Executor.keeping_maps`)."""
+        """Below :attr:`min_work`: on the driver's threads, unless too small even for them."""
         if (work is None or not ThreadExecutor.min_work <= work < self.min_work or len(items) <= SMALL
-                or self.driver_threads <= 1 or self.maps_kept_here()):
+                or self.driver_threads <= 1):
             return super()._map_on_driver(fn, shared, items, work)
-        return start_on_threads(self._driver_units, self.driver_threads, fn, shared, items, self._count)
+        return self._on_driver_threads(self._driver_units, self.driver_threads, fn, shared, items)
 
     def _local_pool(self) -> ThreadPoolExecutor:
         return self._driver_units

@@ -163,6 +163,13 @@ class Executor:
         """Whether the calling thread runs a piece of :meth:`keeping_maps`."""
         return getattr(self._here, "kept", False)
 
+    def _on_driver_threads(self, pool: ThreadPoolExecutor, threads: int, fn, shared, items) -> InOrder:
+        """A map for the driver's threads (:func:`start_on_threads`), or on
+        the caller's thread in a piece that keeps its maps."""
+        if self.maps_kept_here():
+            return Executor._map_on_driver(self, fn, shared, items, None)
+        return start_on_threads(pool, threads, fn, shared, items, self._count)
+
     def map_local(self, fn, shared, items) -> list:
         """``[fn(shared, item) for item in items]``, in order, on the calling
         thread helped by up to :attr:`local_workers` ``- 1`` idle threads of
@@ -297,9 +304,7 @@ class ThreadExecutor(Executor):
         self._pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="decmdp-unit")
 
     def _map_groups(self, fn, shared, items) -> InOrder:
-        if self.maps_kept_here():
-            return Executor._map_on_driver(self, fn, shared, items, None)
-        return start_on_threads(self._pool, self.workers, fn, shared, items, self._count)
+        return self._on_driver_threads(self._pool, self.workers, fn, shared, items)
 
     def _local_pool(self) -> ThreadPoolExecutor:
         return self._pool
